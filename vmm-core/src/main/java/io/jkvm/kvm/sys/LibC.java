@@ -1,0 +1,39 @@
+package io.jkvm.kvm.sys;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+
+/**
+ * The libc calls jkvm needs, bound through jnr-ffi. Pointers are passed as plain {@code long} addresses
+ * so that callers never allocate a jnr object per call (the vCPU exit path calls {@link #ioctl} in a loop).
+ * Every call saves errno; read it with {@link Native#errno()}.
+ */
+public interface LibC {
+    LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
+
+    @SaveError int open(String path, int flags, int mode);
+    @SaveError int close(int fd);
+    /** ioctl(2): the third argument is an integer or the address of a struct. */
+    @SaveError int ioctl(int fd, long request, long arg);
+    /**
+     * mmap(2). Declared with a {@link Pointer} hint: jnr-ffi 2.2.17's all-primitive fast path passes
+     * six-argument calls wrongly (mmap then fails with EINVAL); a Pointer parameter selects the
+     * ordinary path. Not on any hot path.
+     */
+    @SaveError Pointer mmap(Pointer addr, @size_t long length, int prot, int flags, int fd, @off_t long offset);
+    @SaveError int munmap(long addr, long length);
+    @SaveError int madvise(long addr, long length, int advice);
+    @SaveError int eventfd(int initval, int flags);
+    @SaveError long read(int fd, long buf, long count);
+    @SaveError long write(int fd, long buf, long count);
+    @SaveError long pread(int fd, long buf, long count, long offset);
+    @SaveError long pwrite(int fd, long buf, long count, long offset);
+    @SaveError int fsync(int fd);
+    @SaveError int fdatasync(int fd);
+    @SaveError int fallocate(int fd, int mode, long offset, long len);
+    @SaveError int flock(int fd, int operation);
+    String strerror(int errnum);
+}
