@@ -1,0 +1,80 @@
+package io.jkvm.boot;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.jkvm.boot.loader.BootConfigException;
+import io.jkvm.boot.loader.BootParams;
+import io.jkvm.boot.loader.PvhStartInfoAccess;
+import io.jkvm.memory.GuestMemory;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LayoutTest {
+    private static final long MIB = 1 << 20, GIB = 1L << 30;
+
+    @Test
+    void ramBelowTheHoleIsOneRange() {
+        assertEquals(List.of(new GuestMemory.Range(0, 256 * MIB)), Layout.ramRanges(256 * MIB));
+        assertEquals(List.of(new GuestMemory.Range(0, 3 * GIB)), Layout.ramRanges(3 * GIB));
+    }
+
+    @Test
+    void ramAboveThreeGibContinuesAtFourGib() {
+        assertEquals(List.of(new GuestMemory.Range(0, 3 * GIB), new GuestMemory.Range(4 * GIB, GIB + 4096)),
+                Layout.ramRanges(4 * GIB + 4096));
+    }
+
+    @Test
+    void rejectsTooSmallAndUnalignedSizes() {
+        assertEquals("memory size 16 MiB is below the minimum of 32 MiB",
+                assertThrows(BootConfigException.class, () -> Layout.ramRanges(16 * MIB)).getMessage());
+        assertThrows(BootConfigException.class, () -> Layout.ramRanges(Layout.MIN_MEMORY - 4096));
+        assertThrows(BootConfigException.class, () -> Layout.ramRanges(64 * MIB + 100));
+        assertThrows(BootConfigException.class, () -> Layout.ramRanges(Long.MAX_VALUE & ~0xfffL));
+        Layout.ramRanges(Layout.MIN_MEMORY);
+    }
+
+    private record Area(String name, long start, long end) {}
+
+    @Test
+    void lowMemoryAreasDoNotOverlapAndSitWhereTheyMust() {
+        List<Area> areas = new ArrayList<>(List.of(
+                new Area("GDT", Layout.GDT, Layout.IDT),
+                new Area("IDT", Layout.IDT, Layout.IDT + 8),
+                new Area("PVH start_info", Layout.PVH_START_INFO, Layout.PVH_START_INFO + PvhStartInfoAccess.size()),
+                new Area("zero page", Layout.ZERO_PAGE, Layout.ZERO_PAGE + BootParams.SIZE),
+                new Area("stack", Layout.BOOT_STACK_POINTER - 0x800, Layout.BOOT_STACK_POINTER),
+                new Area("page tables", Layout.PML4, Layout.PAGE_TABLES_END),
+                new Area("cmdline", Layout.CMDLINE, Layout.CMDLINE + Layout.CMDLINE_MAX_SIZE),
+                new Area("MP table", Layout.MPTABLE, Layout.VGA_START),
+                new Area("RSDP", Layout.ACPI_RSDP, Layout.ACPI_RSDP + 36),
+                new Area("ACPI tables", Layout.ACPI_TABLES_START, Layout.ACPI_TABLES_END)));
+        areas.sort(Comparator.comparingLong(Area::start));
+        for (int i = 1; i < areas.size(); i++)
+            assertTrue(areas.get(i).start() >= areas.get(i - 1).end(), areas.get(i - 1) + " overlaps " + areas.get(i));
+        assertTrue(Layout.PML4 < Layout.PDPT && Layout.PDPT < Layout.PD && Layout.PD < Layout.PAGE_TABLES_END);
+        assertEquals(0, Layout.BOOT_STACK_POINTER % 16);
+        assertEquals(0, Layout.ACPI_RSDP % 16);
+        assertTrue(Layout.ACPI_RSDP >= 0xe0000 && Layout.ACPI_RSDP < 0x100000, "in the RSDP scan area");
+        assertTrue(Layout.CMDLINE + Layout.CMDLINE_MAX_SIZE <= Layout.EBDA_START);
+        assertEquals(Layout.ACPI_TABLES_END, Layout.KERNEL_START);
+    }
+
+    @Test
+    void mmioWindowsLieInTheHoleClearOfApicsAndKvmPages() {
+        for (int i = 0; i < Layout.VIRTIO_MMIO_MAX_DEVICES; i++) {
+            Layout.MmioWindow w = Layout.virtioMmio(i);
+            assertTrue(w.base() >= Layout.MMIO_HOLE_START && w.base() + w.size() <= Layout.IOAPIC_BASE);
+            assertTrue(w.irq() > Layout.COM1_IRQ && w.irq() < 24);
+        }
+        assertEquals(new Layout.MmioWindow(0xd0001000L, 0x1000, 6), Layout.virtioMmio(1));
+        assertEquals("virtio_mmio.device=4K@0xd0000000:5", Layout.virtioMmio(0).cmdlineItem());
+        assertThrows(BootConfigException.class, () -> Layout.virtioMmio(Layout.VIRTIO_MMIO_MAX_DEVICES));
+        assertThrows(BootConfigException.class, () -> Layout.virtioMmio(-1));
+        assertEquals(Layout.KVM_IDENTITY_MAP + 0x1000, Layout.KVM_TSS);
+        assertTrue(Layout.LAPIC_BASE + 0x1000 <= Layout.KVM_IDENTITY_MAP);
+        assertTrue(Layout.KVM_TSS + 3 * 0x1000 <= Layout.MMIO_HOLE_END);
+    }
+}
