@@ -71,7 +71,7 @@ public final class Uart16550 extends ByteRegisters {
 
     private static final int FIFO_DEPTH = 16;
 
-    private final InterruptLine intr;
+    private final LevelPin intr;
     private final IntConsumer transmitter;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition rxSpace = lock.newCondition();
@@ -91,14 +91,13 @@ public final class Uart16550 extends ByteRegisters {
     private int lineErrors;
     private int modemDeltas;
     private boolean thrEmptyInterrupt;
-    private boolean intrAsserted;
 
     /**
      * @param intr        the line behind the INTR pin (IRQ 4 for COM1), driven as a level
      * @param transmitter receives each transmitted byte (0–255), with this UART's lock held
      */
     public Uart16550(InterruptLine intr, IntConsumer transmitter) {
-        this.intr = Objects.requireNonNull(intr, "intr");
+        this.intr = new LevelPin(intr);
         this.transmitter = Objects.requireNonNull(transmitter, "transmitter");
     }
 
@@ -314,10 +313,6 @@ public final class Uart16550 extends ByteRegisters {
     }
 
     private void updateIntr() {
-        boolean asserted = pendingInterrupt() != IIR_NONE && (mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2;
-        if (asserted != intrAsserted) {
-            intrAsserted = asserted;
-            intr.set(asserted);
-        }
+        intr.drive(pendingInterrupt() != IIR_NONE && (mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2);
     }
 }
