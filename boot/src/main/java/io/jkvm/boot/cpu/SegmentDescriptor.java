@@ -1,5 +1,7 @@
 package io.jkvm.boot.cpu;
 
+import io.jkvm.kvm.Segment;
+
 /**
  * A code, data or system segment descriptor: the fields of a GDT entry (Intel SDM Vol. 3A §3.4.5,
  * Figure 3-8), which are also the "hidden part" KVM keeps per segment register ({@code struct kvm_segment}).
@@ -58,6 +60,12 @@ public record SegmentDescriptor(long base, int limit, int type, boolean system, 
     /** The limit in bytes, as {@code kvm_segment.limit} expects it. */
     public long byteLimit() {
         return granularity ? ((long) limit << 12) | 0xfff : limit;
+    }
+
+    /** The hidden segment-register state KVM takes for this descriptor loaded with {@code selector}. */
+    public Segment toSegment(int selector) {
+        return new Segment(base, (int) byteLimit(), selector, type, present, dpl, defaultBig, !system, longMode,
+                granularity, false, false);
     }
 
     /** The 8-byte descriptor (the low half of a 16-byte system descriptor in long mode). SDM Figure 3-8. */
