@@ -36,4 +36,13 @@ public interface LibC {
     @SaveError int fallocate(int fd, int mode, long offset, long len);
     @SaveError int flock(int fd, int operation);
     String strerror(int errnum);
+
+    // Thread signals, for kicking a vCPU thread out of KVM_RUN (see VcpuKick). sigset_t here is glibc's
+    // 128-byte set; pthread_* return an error number instead of setting errno.
+    long pthread_self();
+    int pthread_kill(long thread, int sig);
+    int pthread_sigmask(int how, long set, long oldset);
+    @SaveError int sigtimedwait(long set, long info, long timeout);
+    /** SIGRTMIN as glibc computes it (it reserves the lowest real-time signals for itself). */
+    int __libc_current_sigrtmin();
 }

@@ -1,0 +1,81 @@
+package io.jkvm.kvm;
+
+import java.util.Map;
+
+/**
+ * Per-vCPU exit statistics (for --exit-stats): exits and userspace handling time per {@link ExitReason},
+ * time inside KVM_RUN, and exits per I/O port and per MMIO address. Recording allocates nothing. Written
+ * by the vCPU thread only; read it after the run has ended (or accept a racy snapshot).
+ */
+public final class ExitStats {
+    private static final int ADDRESS_SLOTS = 1024;
+
+    private final long[] counts = new long[ExitReason.values().length];
+    private final long[] nanos = new long[ExitReason.values().length];
+    private final AddressCounter ports = new AddressCounter(ADDRESS_SLOTS);
+    private final AddressCounter mmioAddresses = new AddressCounter(ADDRESS_SLOTS);
+    private long nanosInKvmRun;
+
+    void recordExit(ExitReason reason, long handlingNanos) {
+        counts[reason.ordinal()]++;
+        nanos[reason.ordinal()] += handlingNanos;
+    }
+
+    void recordKvmRun(long elapsedNanos) {
+        nanosInKvmRun += elapsedNanos;
+    }
+
+    void recordPort(int port) {
+        ports.increment(port);
+    }
+
+    void recordMmio(long address) {
+        mmioAddresses.increment(address);
+    }
+
+    public long count(ExitReason reason) {
+        return counts[reason.ordinal()];
+    }
+
+    /** Time spent handling exits of {@code reason} in the VMM, from KVM_RUN's return to the next KVM_RUN. */
+    public long nanos(ExitReason reason) {
+        return nanos[reason.ordinal()];
+    }
+
+    public long totalExits() {
+        long total = 0;
+        for (long c : counts) total += c;
+        return total;
+    }
+
+    /** Time spent inside KVM_RUN (guest and kernel). */
+    public long nanosInKvmRun() {
+        return nanosInKvmRun;
+    }
+
+    /** Port → PIO exits, by port. */
+    public Map<Long, Long> portCounts() {
+        return ports.snapshot();
+    }
+
+    /** Guest-physical address → MMIO exits, by address. */
+    public Map<Long, Long> mmioCounts() {
+        return mmioAddresses.snapshot();
+    }
+
+    /** A readable table: reasons with exits, then ports and MMIO addresses. */
+    public String format() {
+        StringBuilder sb = new StringBuilder(String.format("%-16s %12s %14s %10s%n", "exit reason", "count", "handling µs", "avg ns"));
+        for (ExitReason r : ExitReason.values()) {
+            long c = count(r);
+            if (c == 0) continue;
+            sb.append(String.format("%-16s %12d %14d %10d%n", r, c, nanos(r) / 1000, nanos(r) / c));
+        }
+        sb.append(String.format("time in KVM_RUN: %d µs%n", nanosInKvmRun / 1000));
+        portCounts().forEach((port, c) -> sb.append(String.format("  port %#06x %12d%n", port, c)));
+        if (ports.overflow() > 0) sb.append(String.format("  other ports %12d%n", ports.overflow()));
+        mmioCounts().forEach((addr, c) -> sb.append(String.format("  mmio %#014x %12d%n", addr, c)));
+        if (mmioAddresses.overflow() > 0) sb.append(String.format("  other mmio %12d%n", mmioAddresses.overflow()));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,235 @@
+package io.jkvm.kvm;
+
+import io.jkvm.kvm.sys.KvmIoctl;
+import io.jkvm.kvm.sys.KvmStructs;
+import io.jkvm.kvm.sys.LibC;
+import io.jkvm.kvm.sys.Native;
+import io.jkvm.kvm.sys.NativeException;
+import io.jkvm.kvm.sys.SharedMapping;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A vCPU fd and its kvm_run mapping (api.rst §4 "vcpu ioctls"). KVM wants a vCPU's ioctls from one
+ * thread at a time; set the state up before starting its {@link VcpuRunner}, then leave it to that thread.
+ * The getters and setters allocate (set-up and dumps); {@link #run()} and the exit-path helpers do not.
+ */
+public final class Vcpu implements AutoCloseable {
+    private static final int E2BIG = 7;
+    private static final int MAX_CPUID_ENTRIES = 1024;
+
+    private final int id;
+    private final int fd;
+    private final SharedMapping runMapping;
+    private final KvmRun kvmRun;
+    private final Consumer<Vcpu> onClose;
+    // Argument buffers of the exit path (vCPU thread only): allocated once.
+    private final ByteBuffer exitRegs = Structs.allocate(KvmStructs.Regs.SIZE);
+    private final ByteBuffer exitEvents = Structs.allocate(KvmStructs.VcpuEvents.SIZE);
+    private boolean closed;
+
+    Vcpu(int id, int fd, int mmapSize, Consumer<Vcpu> onClose) {
+        this.id = id;
+        this.fd = fd;
+        try {
+            this.runMapping = new SharedMapping(fd, mmapSize);
+        } catch (NativeException e) {
+            LibC.INSTANCE.close(fd);
+            throw e;
+        }
+        this.kvmRun = new KvmRun(runMapping.address(), runMapping.size());
+        this.onClose = onClose;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** The in-place view of this vCPU's kvm_run. */
+    public KvmRun kvmRun() {
+        return kvmRun;
+    }
+
+    /**
+     * KVM_RUN once. Returns true when the vCPU exited with an exit reason to read from {@link #kvmRun()},
+     * false when KVM_RUN was interrupted (EINTR: a signal or immediate_exit; EAGAIN). Other errors throw.
+     */
+    public boolean run() {
+        if (KvmIoctl.KVM_RUN.invoke(fd, 0) >= 0) return true;
+        int errno = Native.errno();
+        if (errno == Native.EINTR || errno == Native.EAGAIN) return false;
+        throw new NativeException(KvmIoctl.KVM_RUN.name(), errno);
+    }
+
+    public Regs getRegs() {
+        ByteBuffer b = Structs.allocate(KvmStructs.Regs.SIZE);
+        KvmIoctl.KVM_GET_REGS.call(fd, Structs.address(b));
+        return Regs.read(b);
+    }
+
+    public void setRegs(Regs regs) {
+        ByteBuffer b = Structs.allocate(KvmStructs.Regs.SIZE);
+        regs.write(b);
+        KvmIoctl.KVM_SET_REGS.call(fd, Structs.address(b));
+    }
+
+    public Sregs getSregs() {
+        ByteBuffer b = Structs.allocate(KvmStructs.Sregs.SIZE);
+        KvmIoctl.KVM_GET_SREGS.call(fd, Structs.address(b));
+        return Sregs.read(b);
+    }
+
+    public void setSregs(Sregs sregs) {
+        ByteBuffer b = Structs.allocate(KvmStructs.Sregs.SIZE);
+        sregs.write(b);
+        KvmIoctl.KVM_SET_SREGS.call(fd, Structs.address(b));
+    }
+
+    public Fpu getFpu() {
+        ByteBuffer b = Structs.allocate(KvmStructs.Fpu.SIZE);
+        KvmIoctl.KVM_GET_FPU.call(fd, Structs.address(b));
+        return Fpu.read(b);
+    }
+
+    public void setFpu(Fpu fpu) {
+        ByteBuffer b = Structs.allocate(KvmStructs.Fpu.SIZE);
+        fpu.write(b);
+        KvmIoctl.KVM_SET_FPU.call(fd, Structs.address(b));
+    }
+
+    /** KVM_GET_MSRS of the given MSR indices; throws naming the first MSR KVM could not read. */
+    public List<MsrEntry> getMsrs(int... indices) {
+        ByteBuffer b = msrs(indices.length);
+        for (int i = 0; i < indices.length; i++) b.putInt(msrEntry(i) + KvmStructs.MsrEntry.INDEX, indices[i]);
+        int read = KvmIoctl.KVM_GET_MSRS.call(fd, Structs.address(b));
+        if (read < indices.length)
+            throw new IllegalStateException(String.format("KVM_GET_MSRS failed at MSR %#x", indices[read]));
+        List<MsrEntry> entries = new ArrayList<>(indices.length);
+        for (int i = 0; i < indices.length; i++)
+            entries.add(new MsrEntry(indices[i], b.getLong(msrEntry(i) + KvmStructs.MsrEntry.DATA)));
+        return entries;
+    }
+
+    /** KVM_SET_MSRS; throws naming the first MSR KVM refused. */
+    public void setMsrs(List<MsrEntry> entries) {
+        ByteBuffer b = msrs(entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+            b.putInt(msrEntry(i) + KvmStructs.MsrEntry.INDEX, entries.get(i).index());
+            b.putLong(msrEntry(i) + KvmStructs.MsrEntry.DATA, entries.get(i).data());
+        }
+        int written = KvmIoctl.KVM_SET_MSRS.call(fd, Structs.address(b));
+        if (written < entries.size())
+            throw new IllegalStateException(String.format("KVM_SET_MSRS refused MSR %#x (value %#x)",
+                    entries.get(written).index(), entries.get(written).data()));
+    }
+
+    private static ByteBuffer msrs(int n) {
+        ByteBuffer b = Structs.allocate(KvmStructs.Msrs.SIZE + n * KvmStructs.MsrEntry.SIZE);
+        b.putInt(KvmStructs.Msrs.NMSRS, n);
+        return b;
+    }
+
+    private static int msrEntry(int i) {
+        return KvmStructs.Msrs.ENTRIES + i * KvmStructs.MsrEntry.SIZE;
+    }
+
+    /** KVM_SET_CPUID2: the CPUID leaves the guest sees. */
+    public void setCpuid2(List<CpuidEntry> entries) {
+        ByteBuffer b = Structs.allocate(KvmStructs.Cpuid2.SIZE + entries.size() * KvmStructs.CpuidEntry2.SIZE);
+        b.putInt(KvmStructs.Cpuid2.NENT, entries.size());
+        for (int i = 0; i < entries.size(); i++)
+            entries.get(i).write(b, KvmStructs.Cpuid2.ENTRIES + i * KvmStructs.CpuidEntry2.SIZE);
+        KvmIoctl.KVM_SET_CPUID2.call(fd, Structs.address(b));
+    }
+
+    /** KVM_GET_CPUID2: the CPUID leaves last set. */
+    public List<CpuidEntry> getCpuid2() {
+        for (int n = 64; ; n *= 2) {
+            ByteBuffer b = Structs.allocate(KvmStructs.Cpuid2.SIZE + n * KvmStructs.CpuidEntry2.SIZE);
+            b.putInt(KvmStructs.Cpuid2.NENT, n);
+            if (KvmIoctl.KVM_GET_CPUID2.invoke(fd, Structs.address(b)) >= 0) return Kvm.readCpuid2(b);
+            int errno = Native.errno();
+            if (errno != E2BIG || n >= MAX_CPUID_ENTRIES) throw new NativeException(KvmIoctl.KVM_GET_CPUID2.name(), errno);
+        }
+    }
+
+    public LapicState getLapic() {
+        ByteBuffer b = Structs.allocate(KvmStructs.LapicState.SIZE);
+        KvmIoctl.KVM_GET_LAPIC.call(fd, Structs.address(b));
+        return LapicState.read(b);
+    }
+
+    public void setLapic(LapicState lapic) {
+        ByteBuffer b = Structs.allocate(KvmStructs.LapicState.SIZE);
+        lapic.write(b);
+        KvmIoctl.KVM_SET_LAPIC.call(fd, Structs.address(b));
+    }
+
+    public MpState getMpState() {
+        ByteBuffer b = Structs.allocate(KvmStructs.MpState.SIZE);
+        KvmIoctl.KVM_GET_MP_STATE.call(fd, Structs.address(b));
+        return MpState.of(b.getInt(KvmStructs.MpState.MP_STATE));
+    }
+
+    public void setMpState(MpState state) {
+        ByteBuffer b = Structs.allocate(KvmStructs.MpState.SIZE);
+        b.putInt(KvmStructs.MpState.MP_STATE, state.value());
+        KvmIoctl.KVM_SET_MP_STATE.call(fd, Structs.address(b));
+    }
+
+    public VcpuEvents getVcpuEvents() {
+        ByteBuffer b = Structs.allocate(KvmStructs.VcpuEvents.SIZE);
+        KvmIoctl.KVM_GET_VCPU_EVENTS.call(fd, Structs.address(b));
+        return VcpuEvents.read(b);
+    }
+
+    public void setVcpuEvents(VcpuEvents events) {
+        ByteBuffer b = Structs.allocate(KvmStructs.VcpuEvents.SIZE);
+        events.write(b);
+        KvmIoctl.KVM_SET_VCPU_EVENTS.call(fd, Structs.address(b));
+    }
+
+    /** KVM_SET_SIGNAL_MASK: the signal mask (a struct kvm_signal_mask at {@code address}) KVM_RUN runs with. */
+    void setSignalMask(long address) {
+        KvmIoctl.KVM_SET_SIGNAL_MASK.call(fd, address);
+    }
+
+    /** Exit path: RIP += {@code length} (KVM_GET_REGS, KVM_SET_REGS), allocation-free. */
+    void skipInstruction(int length) {
+        long at = Structs.address(exitRegs);
+        KvmIoctl.KVM_GET_REGS.call(fd, at);
+        exitRegs.putLong(Register.RIP.offset(), exitRegs.getLong(Register.RIP.offset()) + length);
+        KvmIoctl.KVM_SET_REGS.call(fd, at);
+    }
+
+    /**
+     * Exit path: delivers exception {@code vector} (no error code) on the next entry: KVM_GET_VCPU_EVENTS,
+     * then KVM_SET_VCPU_EVENTS with exception.injected = 1, leaving the other events as they were.
+     */
+    void injectException(VcpuEvents.ExceptionEvent exception) {
+        long at = Structs.address(exitEvents);
+        KvmIoctl.KVM_GET_VCPU_EVENTS.call(fd, at);
+        VcpuEvents.writeException(exitEvents, exception);
+        KvmIoctl.KVM_SET_VCPU_EVENTS.call(fd, at);
+    }
+
+    /** The registers and special registers, readable, for a failure report; never throws. */
+    public String registerDump() {
+        try {
+            return "vcpu " + id + ":\n" + getRegs() + "\n" + getSregs();
+        } catch (RuntimeException e) {
+            return "vcpu " + id + ": registers unavailable (" + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        runMapping.close();
+        LibC.INSTANCE.close(fd);
+        onClose.accept(this);
+    }
+}
