@@ -19,23 +19,19 @@ public record Linux64Entry(LongModeSetup mode, CpuidPatcher cpuid) {
 
     /** The general-purpose registers at entry: RIP, RSI, RFLAGS with IF clear; all others zero. */
     public static Regs entryRegs(long entry, long zeroPage) {
-        return new Regs().set(Register.RIP, entry).set(Register.RSI, zeroPage)
-                .set(Register.RFLAGS, ModeSetup.RFLAGS_RESERVED);
+        return ModeSetup.startRegs(entry).set(Register.RSI, zeroPage);
     }
 
     /**
      * Sets up {@code vcpu} (on the thread that will run it) for entry at {@code entry} with the zero page
      * at {@code zeroPage}. Needs the in-kernel irqchip (KVM_CREATE_IRQCHIP) for the LAPIC state. CPUID goes
-     * first: KVM checks later MSR and CR4 writes against the guest's CPUID.
+     * first: KVM checks later MSR, EFER and CR4 writes against the guest's CPUID. The vCPU's id is its
+     * APIC id (KVM_CREATE_VCPU's default).
      */
     public void apply(Vcpu vcpu, long entry, long zeroPage) {
-        vcpu.setCpuid2(cpuid.forVcpu(vcpu.id()));
+        mode.enter(vcpu, cpuid.forVcpu(vcpu.id()), entryRegs(entry, zeroPage));
         vcpu.setMsrs(BootMsrs.entries());
-        vcpu.setRegs(entryRegs(entry, zeroPage));
         vcpu.setFpu(BootFpu.state());
-        var sregs = vcpu.getSregs();
-        mode.apply(sregs);
-        vcpu.setSregs(sregs);
         vcpu.setLapic(Lapic.configureLocalInterrupts(vcpu.getLapic()));
     }
 }

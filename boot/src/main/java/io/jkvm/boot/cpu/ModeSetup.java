@@ -1,13 +1,18 @@
 package io.jkvm.boot.cpu;
 
+import io.jkvm.kvm.CpuidEntry;
+import io.jkvm.kvm.Register;
+import io.jkvm.kvm.Regs;
 import io.jkvm.kvm.Sregs;
+import io.jkvm.kvm.Vcpu;
 import io.jkvm.memory.GuestMemory;
+import java.util.List;
 
 /**
  * Puts a vCPU into the processor mode a guest's first instruction expects. {@link #writeTables} writes
  * whatever the mode needs in guest memory (GDT, page tables); {@link #apply} changes the special registers
  * (read them with Vcpu.getSregs(), write them back with Vcpu.setSregs()) so that the segment registers'
- * hidden parts match those tables. General-purpose registers (RIP, RFLAGS) are the caller's.
+ * hidden parts match those tables. {@link #enter} does the whole vCPU side for a simple guest.
  */
 public sealed interface ModeSetup permits RealModeSetup, ProtectedModeSetup, LongModeSetup {
 
@@ -31,4 +36,22 @@ public sealed interface ModeSetup permits RealModeSetup, ProtectedModeSetup, Lon
     void writeTables(GuestMemory memory);
 
     void apply(Sregs sregs);
+
+    /** General-purpose registers to start at {@code rip}: RFLAGS with interrupts off, all others zero. */
+    static Regs startRegs(long rip) {
+        return new Regs().set(Register.RIP, rip).set(Register.RFLAGS, RFLAGS_RESERVED);
+    }
+
+    /**
+     * Readies {@code vcpu} to run a guest in this mode: its CPUID (first: KVM checks EFER.LME and CR4
+     * against it), the special registers, then {@code regs} (e.g. {@link #startRegs}). The tables must
+     * already be written.
+     */
+    default void enter(Vcpu vcpu, List<CpuidEntry> cpuid, Regs regs) {
+        vcpu.setCpuid2(cpuid);
+        Sregs sregs = vcpu.getSregs();
+        apply(sregs);
+        vcpu.setSregs(sregs);
+        vcpu.setRegs(regs);
+    }
 }

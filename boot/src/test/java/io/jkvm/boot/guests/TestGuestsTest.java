@@ -21,7 +21,6 @@ import io.jkvm.kvm.Kvm;
 import io.jkvm.kvm.Register;
 import io.jkvm.kvm.Regs;
 import io.jkvm.kvm.RunOutcome;
-import io.jkvm.kvm.Sregs;
 import io.jkvm.kvm.Vcpu;
 import io.jkvm.kvm.VcpuRunner;
 import io.jkvm.kvm.Vm;
@@ -107,14 +106,9 @@ class TestGuestsTest {
             mode.writeTables(memory);
 
             Vcpu vcpu = vm.createVcpu(0);
-            // KVM checks EFER.LME and CR4 bits against the guest's CPUID: set it before the sregs.
-            vcpu.setCpuid2(new CpuidPatcher(kvm.supportedCpuid(), Kvm.isPvm()).forVcpu(0));
-            Sregs sregs = vcpu.getSregs();
-            mode.apply(sregs);
-            vcpu.setSregs(sregs);
-            // CS base is 0 in every mode here (RealModeSetup(0), flat segments), so RIP is the entry address.
-            vcpu.setRegs(new Regs().set(Register.RIP, spec.entry())
-                    .set(Register.RFLAGS, ModeSetup.RFLAGS_RESERVED));
+            // CS base is 0 in every mode here (RealModeSetup(0), flat segments): RIP is the entry address.
+            mode.enter(vcpu, new CpuidPatcher(kvm.supportedCpuid(), Kvm.isPvm()).forVcpu(0),
+                    ModeSetup.startRegs(spec.entry()));
 
             Bus pio = new Bus("pio");
             Bus mmio = new Bus("mmio");
