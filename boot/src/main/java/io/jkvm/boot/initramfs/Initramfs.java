@@ -1,0 +1,131 @@
+package io.jkvm.boot.initramfs;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Builds initramfs archives (uncompressed newc cpio): jkvm's default busybox initramfs, and the
+ * packing of a host directory. Uncompressed on purpose: on PVM the guest kernel runs through KVM's
+ * instruction emulator and unpacking a gzip archive there takes minutes (guests/linux/README.md).
+ */
+public final class Initramfs {
+    /** The line /init prints on the console once proc, sys and devtmpfs are mounted. */
+    public static final String INIT_OK_MARKER = "JKVM-INIT-OK";
+    /**
+     * The prefix of the line /init prints after a command given on the kernel command line
+     * (after {@code --}) has finished, followed by its exit status; /init then powers off.
+     */
+    public static final String EXIT_MARKER_PREFIX = "JKVM-EXIT=";
+
+    /** The busybox applets the default initramfs links into /bin. */
+    public static final List<String> BUSYBOX_APPLETS = List.of(
+            "sh", "ash", "cttyhack", "setsid", "mount", "umount", "echo", "printf", "cat", "true",
+            "false", "test", "[", "poweroff", "reboot", "halt", "sync", "sleep", "sha256sum",
+            "md5sum", "dd", "nproc", "dmesg", "head", "tail", "ls", "mkdir", "rm", "cp", "mv", "ln",
+            "grep", "sed", "awk", "wc", "cut", "tr", "cmp", "hexdump", "od", "xxd", "uname", "ps",
+            "kill", "env", "date", "stat", "free", "df", "ip", "ifconfig", "mknod", "chmod", "seq",
+            "time", "timeout", "stty", "tty", "vi", "mke2fs");
+
+    /** /dev/console, needed before devtmpfs is mounted (Linux devices.txt: char 5:1). */
+    private static final int CONSOLE_MAJOR = 5;
+    private static final int CONSOLE_MINOR = 1;
+
+    private static final String INIT_SCRIPT = """
+            #!/bin/sh
+            # jkvm default init (run by busybox sh as PID 1).
+            # Kernel command line words after "--" arrive here as arguments: they are run with
+            # sh -c, their status is printed, and the machine powers off. Without arguments an
+            # interactive shell runs on the console; leaving it powers off.
+            export PATH=/bin
+            mount -t proc proc /proc
+            mount -t sysfs sysfs /sys
+            mount -t devtmpfs devtmpfs /dev
+            echo %s
+            if [ $# -gt 0 ]; then
+                setsid cttyhack sh -c "$*"
+                echo %s$?
+            else
+                setsid cttyhack sh
+            fi
+            sync
+            poweroff -f
+            """.formatted(INIT_OK_MARKER, EXIT_MARKER_PREFIX);
+
+    private Initramfs() {
+    }
+
+    /** The /init script of the default initramfs. */
+    public static String initScript() {
+        return INIT_SCRIPT;
+    }
+
+    /**
+     * Writes jkvm's default initramfs: {@code busybox} (a static binary) at /bin/busybox, the
+     * {@link #BUSYBOX_APPLETS} as symlinks to it, /init, /dev/console and the mount points.
+     */
+    public static void writeBusybox(Path busybox, OutputStream out) throws IOException {
+        try (CpioWriter cpio = new CpioWriter(out)) {
+            for (String dir : List.of("bin", "dev", "proc", "sys", "tmp", "root", "etc", "mnt")) {
+                cpio.directory(dir, dir.equals("tmp") ? 0_1777 : 0_755);
+            }
+            cpio.characterDevice("dev/console", 0_600, CONSOLE_MAJOR, CONSOLE_MINOR);
+            cpio.file("bin/busybox", 0_755, busybox);
+            for (String applet : BUSYBOX_APPLETS) {
+                cpio.symlink("bin/" + applet, "busybox");
+            }
+            cpio.file("init", 0_755, INIT_SCRIPT.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * Packs the tree under {@code dir} (not {@code dir} itself) into an initramfs: directories
+     * before their contents, names sorted, permission bits kept, symbolic links stored as links,
+     * device nodes and FIFOs as such, everything owned by root. Hard links become separate files;
+     * sockets are rejected.
+     */
+    public static void fromDirectory(Path dir, OutputStream out) throws IOException {
+        if (!Files.isDirectory(dir)) throw new IOException(dir + " is not a directory");
+        try (CpioWriter cpio = new CpioWriter(out); Stream<Path> tree = Files.walk(dir)) {
+            List<Path> paths = tree.filter(p -> !p.equals(dir)).sorted().toList();
+            for (Path path : paths) {
+                add(cpio, dir.relativize(path).toString(), path);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static void add(CpioWriter cpio, String name, Path path) throws IOException {
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        int permissions = mode & 0_7777;
+        switch (FileType.ofMode(mode)) {
+            case DIRECTORY -> cpio.directory(name, permissions);
+            case REGULAR -> cpio.file(name, permissions, path);
+            case SYMLINK -> cpio.symlink(name, Files.readSymbolicLink(path).toString());
+            case CHARACTER_DEVICE -> cpio.characterDevice(name, permissions, major(rdev(path)), minor(rdev(path)));
+            case BLOCK_DEVICE -> cpio.blockDevice(name, permissions, major(rdev(path)), minor(rdev(path)));
+            case FIFO -> cpio.fifo(name, permissions);
+        }
+    }
+
+    private static long rdev(Path path) throws IOException {
+        return (Long) Files.getAttribute(path, "unix:rdev", LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** glibc's gnu_dev_major: bits 8-19 and 32-63 of a dev_t. */
+    static long major(long dev) {
+        return ((dev >>> 8) & 0xFFF) | ((dev >>> 32) & 0xFFFF_F000L);
+    }
+
+    /** glibc's gnu_dev_minor: bits 0-7 and 20-31 of a dev_t. */
+    static long minor(long dev) {
+        return (dev & 0xFF) | ((dev >>> 12) & 0xFFFF_FF00L);
+    }
+}

@@ -1,0 +1,40 @@
+package io.jkvm.devices.virtio;
+
+/** A device configuration space (virtio 1.2 §2.5): little-endian fields laid out in a fixed byte array. */
+public final class ConfigSpace {
+    private final byte[] bytes;
+
+    public ConfigSpace(int size) {
+        this.bytes = new byte[size];
+    }
+
+    public void put8(int offset, int value) {
+        bytes[offset] = (byte) value;
+    }
+
+    public void put16(int offset, int value) {
+        putLittleEndian(offset, 2, value);
+    }
+
+    public void put32(int offset, long value) {
+        putLittleEndian(offset, 4, value);
+    }
+
+    public void put64(int offset, long value) {
+        putLittleEndian(offset, 8, value);
+    }
+
+    private void putLittleEndian(int offset, int size, long value) {
+        for (int i = 0; i < size; i++) bytes[offset + i] = (byte) (value >>> (8 * i));
+    }
+
+    /** {@code size} bytes at {@code offset}, little-endian; bytes past the end of the space read as 0. */
+    public long read(int offset, int size) {
+        long value = 0;
+        for (int i = 0; i < size; i++) {
+            int at = offset + i;
+            if (at >= 0 && at < bytes.length) value |= (bytes[at] & 0xffL) << (8 * i);
+        }
+        return value;
+    }
+}

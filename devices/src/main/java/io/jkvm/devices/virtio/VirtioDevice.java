@@ -1,0 +1,39 @@
+package io.jkvm.devices.virtio;
+
+/**
+ * A virtio device model: its device ID, features, configuration space and what it does with the buffers
+ * of its queues. It knows nothing of MMIO registers or interrupts; {@link MmioTransport} owns those.
+ *
+ * <p>{@link #processQueue} runs on the queue's I/O thread, with the queue locked against a concurrent
+ * device reset; it pops chains with {@link Virtqueue#next()} and returns each with
+ * {@link Virtqueue#complete(int)}. It must not throw for anything the guest put in the buffers.
+ */
+public interface VirtioDevice extends AutoCloseable {
+    /** The device ID of virtio 1.2 §5 (2 = block, 4 = entropy). */
+    int deviceId();
+
+    /** Offered features, including {@link VirtioFeature#TRANSPORT_FEATURES}. */
+    long features();
+
+    int queueCount();
+
+    /** The largest queue size the device supports (a power of two, at most 32768). */
+    int maxQueueSize();
+
+    /** A little-endian read of {@code size} bytes at {@code offset} in the device configuration space; 0 past its end. */
+    long readConfig(int offset, int size);
+
+    /** A driver write to the configuration space; ignored unless a device has writable fields. */
+    default void writeConfig(int offset, int size, long value) {}
+
+    /** Called when the driver sets DRIVER_OK, with the negotiated features. */
+    default void activate(long negotiatedFeatures) {}
+
+    void processQueue(int index, Virtqueue queue);
+
+    /** Called when the driver resets the device (status 0). */
+    default void reset() {}
+
+    @Override
+    default void close() {}
+}

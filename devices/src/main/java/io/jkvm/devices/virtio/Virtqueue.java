@@ -1,0 +1,282 @@
+package io.jkvm.devices.virtio;
+
+import io.jkvm.memory.GuestMemory;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The device side of a split virtqueue (virtio 1.2 §2.7): descriptor table, available ring (driver area)
+ * and used ring (device area) in guest RAM.
+ *
+ * <pre>
+ * descriptor (§2.7.5): le64 addr, le32 len, le16 flags, le16 next            16 bytes each
+ * avail (§2.7.6):      le16 flags, le16 idx, le16 ring[size], le16 used_event
+ * used (§2.7.8):       le16 flags, le16 idx, {le32 id, le32 len} ring[size], le16 avail_event
+ * </pre>
+ *
+ * Every number read from guest RAM is hostile. The rings are bounds-checked once, when the driver sets
+ * QueueReady; an indirect table when it is met; buffers are recorded with an in-RAM verdict for the device.
+ * A malformed chain ({@link ChainFault}) goes back to the driver with used length 0. A broken ring (an
+ * avail index more than {@code size} ahead, a head index beyond the table) makes the queue {@link #broken()}:
+ * it stops until reset and the transport sets DEVICE_NEEDS_RESET (§2.1.2).
+ *
+ * <p>Access is serialised by the queue's monitor: the transport configures it from a vCPU thread, the I/O
+ * thread processes it, both holding the lock. Processing allocates nothing: one {@link DescriptorChain} is reused.
+ */
+public final class Virtqueue {
+    /** §2.7: the largest Queue Size of a split virtqueue; sizes are powers of two. */
+    public static final int MAX_SIZE = 32768;
+
+    private static final int DESCRIPTOR_SIZE = 16;
+    // §2.7.5 descriptor flags
+    private static final int VIRTQ_DESC_F_NEXT = 0b001;
+    private static final int VIRTQ_DESC_F_WRITE = 0b010;
+    private static final int VIRTQ_DESC_F_INDIRECT = 0b100;
+    // §2.7.6 avail flags
+    private static final int VIRTQ_AVAIL_F_NO_INTERRUPT = 0b1;
+    // ring header: le16 flags, le16 idx
+    private static final int RING_IDX = 2;
+    private static final int RING_ENTRIES = 4;
+    private static final int USED_ELEMENT_SIZE = 8;
+
+    private final GuestMemory memory;
+    private final int maxSize;
+    private final DescriptorChain chain;
+    private final GuestErrorLog log;
+
+    // Driver-written configuration (§4.2.2 QueueNum, QueueDesc*, QueueDriver*, QueueDevice*).
+    private int size;
+    private long descriptorTable;
+    private long availRing;
+    private long usedRing;
+    private boolean ready;
+    private boolean eventIdx;
+    private boolean indirectAllowed;
+
+    // Device state: free-running 16-bit indices (§2.7.6, §2.7.8).
+    private int nextAvail;
+    private int nextUsed;
+    private int signalledUsed;
+    private boolean broken;
+
+    Virtqueue(GuestMemory memory, int maxSize, GuestErrorLog log) {
+        if (maxSize < 1 || maxSize > MAX_SIZE || Integer.bitCount(maxSize) != 1)
+            throw new IllegalArgumentException("queue size must be a power of two up to 32768: " + maxSize);
+        this.memory = memory;
+        this.maxSize = maxSize;
+        this.chain = new DescriptorChain(maxSize);
+        this.log = log;
+        this.size = maxSize;
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    public int maxSize() {
+        return maxSize;
+    }
+
+    synchronized int size() {
+        return size;
+    }
+
+    synchronized boolean ready() {
+        return ready;
+    }
+
+    /** Whether the queue stopped on a ring-level protocol violation; cleared by {@link #reset()}. */
+    public synchronized boolean broken() {
+        return broken;
+    }
+
+    synchronized long descriptorTable() {
+        return descriptorTable;
+    }
+
+    synchronized long availRing() {
+        return availRing;
+    }
+
+    synchronized long usedRing() {
+        return usedRing;
+    }
+
+    /** Configuration writes are ignored while the queue is ready (§4.2.2.2). */
+    synchronized void setSize(int size) {
+        if (!ready) this.size = size;
+    }
+
+    synchronized void setDescriptorTable(long gpa) {
+        if (!ready) descriptorTable = gpa;
+    }
+
+    synchronized void setAvailRing(long gpa) {
+        if (!ready) availRing = gpa;
+    }
+
+    synchronized void setUsedRing(long gpa) {
+        if (!ready) usedRing = gpa;
+    }
+
+    /** The negotiated ring features: VIRTIO_F_RING_EVENT_IDX and VIRTIO_F_RING_INDIRECT_DESC. */
+    synchronized void setFeatures(long negotiated) {
+        eventIdx = (negotiated & VirtioFeature.RING_EVENT_IDX) != 0;
+        indirectAllowed = (negotiated & VirtioFeature.RING_INDIRECT_DESC) != 0;
+    }
+
+    /**
+     * QueueReady = 1: checks size and ring placement (§2.7 alignment: table 16, avail 2, used 4; all inside
+     * guest RAM) and starts the queue at index 0. Returns false, leaving the queue off, if the layout is bad.
+     */
+    synchronized boolean enable() {
+        boolean valid = size >= 1 && size <= maxSize && Integer.bitCount(size) == 1
+                && (descriptorTable & 0xf) == 0 && (availRing & 0b1) == 0 && (usedRing & 0b11) == 0
+                && memory.contains(descriptorTable, (long) DESCRIPTOR_SIZE * size)
+                && memory.contains(availRing, RING_ENTRIES + 2L * size + 2)
+                && memory.contains(usedRing, RING_ENTRIES + (long) USED_ELEMENT_SIZE * size + 2);
+        if (!valid) {
+            log.warnOnce("queue-layout", String.format(
+                    "rejected queue layout: size %d, descriptors %#x, avail %#x, used %#x",
+                    size, descriptorTable, availRing, usedRing));
+            return false;
+        }
+        ready = true;
+        nextAvail = 0;
+        nextUsed = 0;
+        signalledUsed = 0;
+        broken = false;
+        return true;
+    }
+
+    /** QueueReady = 0 or device reset: the queue stops and forgets its configuration. */
+    synchronized void reset() {
+        ready = false;
+        broken = false;
+        size = maxSize;
+        descriptorTable = availRing = usedRing = 0;
+        eventIdx = indirectAllowed = false;
+        nextAvail = nextUsed = signalledUsed = 0;
+    }
+
+    synchronized void disable() {
+        ready = false;
+    }
+
+    /**
+     * The next well-formed chain the driver made available, or null when there is none (or the queue is not
+     * ready or broken). The returned object is reused: complete it with {@link #complete} before calling
+     * {@code next()} again. With EVENT_IDX, an empty ring publishes avail_event and re-checks (§2.7.10).
+     */
+    public synchronized DescriptorChain next() {
+        while (ready && !broken) {
+            int availIdx = readAvailIdx();
+            if (availIdx == nextAvail) {
+                if (!eventIdx) return null;
+                memory.writeShort(availEventAddress(), (short) nextAvail);
+                VarHandle.fullFence(); // avail_event store before the re-read of avail idx
+                if (readAvailIdx() == nextAvail) return null;
+                continue;
+            }
+            int pending = (availIdx - nextAvail) & 0xffff;
+            if (pending > size) {
+                breakQueue("avail-jump", String.format("avail idx %d is %d entries ahead of %d in a queue of %d",
+                        availIdx, pending, nextAvail, size));
+                return null;
+            }
+            VarHandle.acquireFence(); // ring entries and descriptors after the avail idx that published them
+            int head = memory.readShort(availRing + RING_ENTRIES + 2L * (nextAvail & (size - 1))) & 0xffff;
+            nextAvail = (nextAvail + 1) & 0xffff;
+            if (head >= size) {
+                breakQueue("head-index", "available head index " + head + " beyond queue size " + size);
+                return null;
+            }
+            ChainFault fault = parse(head);
+            if (fault == null) return chain;
+            log.warnOnce(fault.name(), "malformed descriptor chain at head " + head + ": " + fault);
+            putUsed(head, 0);
+        }
+        return null;
+    }
+
+    /** Returns the current chain to the driver: used element, release fence, then used idx (§2.7.8). */
+    public synchronized void complete(int writtenLength) {
+        putUsed(chain.head(), writtenLength);
+    }
+
+    private void putUsed(int head, int writtenLength) {
+        long element = usedRing + RING_ENTRIES + (long) USED_ELEMENT_SIZE * (nextUsed & (size - 1));
+        memory.writeInt(element, head);
+        memory.writeInt(element + 4, writtenLength);
+        nextUsed = (nextUsed + 1) & 0xffff;
+        VarHandle.releaseFence(); // the element is visible before the idx that publishes it
+        memory.writeShort(usedRing + RING_IDX, (short) nextUsed);
+    }
+
+    /**
+     * Whether the driver wants an interrupt for the buffers used since the last call: with EVENT_IDX,
+     * vring_need_event(used_event, new, old) (§2.7.10); otherwise unless VIRTQ_AVAIL_F_NO_INTERRUPT (§2.7.7).
+     */
+    public synchronized boolean needsInterrupt() {
+        if (!ready) return false;
+        VarHandle.fullFence(); // our used idx store before the read of the driver's suppression field
+        int old = signalledUsed;
+        int now = nextUsed;
+        if (old == now) return false;
+        signalledUsed = now;
+        if (eventIdx) {
+            int usedEvent = memory.readShort(availRing + RING_ENTRIES + 2L * size) & 0xffff;
+            return ((now - usedEvent - 1) & 0xffff) < ((now - old) & 0xffff);
+        }
+        return (memory.readShort(availRing) & VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
+    }
+
+    private int readAvailIdx() {
+        return memory.readShort(availRing + RING_IDX) & 0xffff;
+    }
+
+    private long availEventAddress() {
+        return usedRing + RING_ENTRIES + (long) USED_ELEMENT_SIZE * size;
+    }
+
+    private void breakQueue(String kind, String detail) {
+        broken = true;
+        log.warnOnce(kind, detail + "; queue stopped until reset");
+    }
+
+    /** Walks the chain from {@code head} into {@link #chain}; the first fault found, or null (§2.7.5, §2.7.5.3). */
+    private ChainFault parse(int head) {
+        chain.reset(head);
+        long table = descriptorTable;
+        int tableSize = size;
+        boolean inIndirect = false;
+        int index = head;
+        int visited = 0;
+        while (true) {
+            if (index >= tableSize) return ChainFault.INDEX_OUT_OF_RANGE;
+            if (++visited > tableSize) return ChainFault.LOOP;
+            long descriptor = table + (long) DESCRIPTOR_SIZE * index;
+            long address = memory.readLong(descriptor);
+            long length = memory.readInt(descriptor + 8) & 0xffff_ffffL;
+            int flags = memory.readShort(descriptor + 12) & 0xffff;
+            int next = memory.readShort(descriptor + 14) & 0xffff;
+            if ((flags & VIRTQ_DESC_F_INDIRECT) != 0) {
+                if (!indirectAllowed) return ChainFault.INDIRECT_NOT_NEGOTIATED;
+                if (inIndirect) return ChainFault.NESTED_INDIRECT;
+                if ((flags & VIRTQ_DESC_F_NEXT) != 0) return ChainFault.INDIRECT_WITH_NEXT;
+                if (length == 0 || length % DESCRIPTOR_SIZE != 0) return ChainFault.INDIRECT_LENGTH;
+                if (!memory.contains(address, length)) return ChainFault.INDIRECT_OUTSIDE_RAM;
+                table = address;
+                tableSize = (int) Math.min(length / DESCRIPTOR_SIZE, Integer.MAX_VALUE);
+                inIndirect = true;
+                index = 0;
+                visited = 0;
+                continue;
+            }
+            boolean writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
+            if (!writable && chain.hasWritable()) return ChainFault.READABLE_AFTER_WRITABLE;
+            if (!chain.add(memory, address, length, writable)) return ChainFault.TOO_LONG;
+            if ((flags & VIRTQ_DESC_F_NEXT) == 0) return null;
+            index = next;
+        }
+    }
+}

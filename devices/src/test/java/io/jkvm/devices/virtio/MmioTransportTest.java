@@ -1,0 +1,270 @@
+package io.jkvm.devices.virtio;
+
+import static io.jkvm.devices.virtio.VirtioMmioDriver.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jkvm.devices.virtio.VirtqueueDriver.Buffer;
+import io.jkvm.memory.GuestMemory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class MmioTransportTest {
+    private static final int ALL_INIT = DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK;
+    private static final long DATA = 0x10000;
+
+    private final GuestMemory memory = GuestMemory.allocate(1 << 20);
+    private final TestDevice device = new TestDevice(2);
+    private final InterruptRecorder irq = new InterruptRecorder();
+    private final MmioTransport transport = new MmioTransport(device, memory, irq);
+    private final VirtioMmioDriver driver = new VirtioMmioDriver(transport);
+
+    @AfterEach
+    void close() {
+        transport.close();
+        memory.close();
+    }
+
+    @Test
+    void identificationRegisters() {
+        assertEquals(0x74726976L, driver.read(MAGIC_VALUE));
+        assertEquals(2, driver.read(VERSION));
+        assertEquals(TestDevice.DEVICE_ID, driver.read(DEVICE_ID));
+        assertEquals(0x4d564b4aL, driver.read(VENDOR_ID));
+        assertEquals(0xffff_ffffL, driver.read(SHM_LEN_LOW), "no shared memory regions");
+    }
+
+    @Test
+    void deviceFeaturesAreReadInTwoWords() {
+        assertEquals(device.features(), driver.deviceFeatures());
+        driver.write(DEVICE_FEATURES_SEL, 2);
+        assertEquals(0, driver.read(DEVICE_FEATURES));
+    }
+
+    @Test
+    void featuresOkNeedsVersion1() {
+        int status = driver.negotiate(TestDevice.DEVICE_FEATURE);
+        assertEquals(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER, status);
+    }
+
+    @Test
+    void featuresOkRefusesFeaturesTheDeviceDidNotOffer() {
+        int status = driver.negotiate(VirtioFeature.VERSION_1 | 1L << 40);
+        assertEquals(0, status & DeviceStatus.FEATURES_OK);
+    }
+
+    @Test
+    void negotiationThenDriverOkActivatesWithTheAcceptedFeatures() {
+        long accepted = VirtioFeature.VERSION_1 | TestDevice.DEVICE_FEATURE;
+        assertEquals(ALL_INIT, driver.negotiate(accepted));
+        driver.driverOk();
+        assertEquals(ALL_INIT | DeviceStatus.DRIVER_OK, driver.read(STATUS));
+        assertEquals(accepted, device.activatedWith);
+    }
+
+    @Test
+    void driverFeaturesAreFrozenAfterFeaturesOk() {
+        driver.negotiate(VirtioFeature.VERSION_1);
+        driver.writeDriverFeatures(VirtioFeature.VERSION_1 | TestDevice.DEVICE_FEATURE);
+        driver.driverOk();
+        assertEquals(VirtioFeature.VERSION_1, device.activatedWith);
+    }
+
+    @Test
+    void statusBitsOutOfOrderAreRefused() {
+        driver.write(STATUS, DeviceStatus.DRIVER);
+        assertEquals(0, driver.read(STATUS), "DRIVER before ACKNOWLEDGE");
+        driver.write(STATUS, DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.DRIVER_OK);
+        assertEquals(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER, driver.read(STATUS), "DRIVER_OK before FEATURES_OK");
+        assertEquals(-1, device.activatedWith);
+        driver.write(STATUS, DeviceStatus.ACKNOWLEDGE);
+        assertEquals(DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER, driver.read(STATUS), "bits cannot be cleared");
+    }
+
+    @Test
+    void writingZeroResetsEverything() {
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(1, q);
+        assertEquals(1, driver.read(QUEUE_READY));
+        driver.driverOk();
+        transport.configChanged();
+        assertEquals(0b10, driver.read(INTERRUPT_STATUS));
+        int resets = device.resets.get();
+
+        driver.write(STATUS, 0);
+        assertEquals(0, driver.read(STATUS));
+        assertEquals(0, driver.read(INTERRUPT_STATUS));
+        assertEquals(resets + 1, device.resets.get());
+        driver.write(QUEUE_SEL, 1);
+        assertEquals(0, driver.read(QUEUE_READY));
+        assertEquals(ALL_INIT, driver.negotiate(VirtioFeature.VERSION_1), "the device can be initialized again");
+    }
+
+    @Test
+    void queueRegisters() {
+        driver.write(QUEUE_SEL, 0);
+        assertEquals(16, driver.read(QUEUE_NUM_MAX));
+        driver.write(QUEUE_SEL, 2);
+        assertEquals(0, driver.read(QUEUE_NUM_MAX), "no third queue");
+        driver.write(QUEUE_READY, 1);
+        assertEquals(0, driver.read(QUEUE_READY));
+
+        driver.negotiate(VirtioFeature.VERSION_1);
+        driver.setUpQueue(0, VirtqueueDriver.atDefaultLayout(memory, 8));
+        assertEquals(1, driver.read(QUEUE_READY));
+        driver.write(QUEUE_READY, 0);
+        assertEquals(0, driver.read(QUEUE_READY));
+    }
+
+    @Test
+    void queueWithBadLayoutStaysNotReady() {
+        driver.negotiate(VirtioFeature.VERSION_1);
+        driver.write(QUEUE_SEL, 0);
+        driver.write(QUEUE_NUM, 12); // not a power of two
+        driver.write(QUEUE_DESC_LOW, 0);
+        driver.write(QUEUE_DRIVER_LOW, 0x8000);
+        driver.write(QUEUE_DEVICE_LOW, 0x9000);
+        driver.write(QUEUE_READY, 1);
+        assertEquals(0, driver.read(QUEUE_READY));
+        driver.write(QUEUE_NUM, 16);
+        driver.write(QUEUE_DEVICE_HIGH, 1); // 4 GiB + 0x9000: outside RAM
+        driver.write(QUEUE_READY, 1);
+        assertEquals(0, driver.read(QUEUE_READY));
+    }
+
+    @Test
+    void configSpaceAndGeneration() {
+        assertEquals(0x5566_7788L, transport.read(CONFIG, 4));
+        assertEquals(0x1122_3344_5566_7788L, transport.read(CONFIG, 8));
+        assertEquals(0x66L, transport.read(CONFIG + 2, 1));
+        assertEquals(0, transport.read(CONFIG + 8, 4), "past the end of the config space");
+
+        long generation = driver.read(CONFIG_GENERATION);
+        transport.configChanged();
+        assertEquals(generation + 1, driver.read(CONFIG_GENERATION));
+        assertEquals(1, irq.count());
+        assertEquals(0b10, driver.read(INTERRUPT_STATUS));
+        driver.write(INTERRUPT_ACK, 0b10);
+        assertEquals(0, driver.read(INTERRUPT_STATUS));
+        assertFalse(irq.asserted(), "edges only: the line is never left asserted");
+    }
+
+    @Test
+    void narrowRegisterAccessesAreIgnored() {
+        assertEquals(0, transport.read(MAGIC_VALUE, 2));
+        assertEquals(0, transport.read(MAGIC_VALUE + 1, 4));
+        transport.write(STATUS, 1, DeviceStatus.ACKNOWLEDGE);
+        assertEquals(0, driver.read(STATUS));
+        driver.write(0x0f0, 1); // unknown register
+        assertEquals(0, driver.read(0x0f0));
+    }
+
+    @Test
+    void kernelCommandLineDevice() {
+        assertEquals("virtio_mmio.device=4K@0xd0000000:5", MmioTransport.kernelCommandLineDevice(0xd000_0000L, 5));
+    }
+
+    @Test
+    void queueNotifyThroughTheBusWakesTheIoThreadAndInterrupts() throws Exception {
+        transport.start();
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(1, q);
+        driver.driverOk();
+        q.addChain(Buffer.writable(DATA, 7));
+        driver.write(QUEUE_NOTIFY, 1);
+        assertTrue(irq.awaitEdge());
+        assertEquals(1, q.usedIdx());
+        assertEquals(7, q.usedLength(0));
+        assertEquals(0b01, driver.read(INTERRUPT_STATUS));
+        driver.write(INTERRUPT_ACK, 0b01);
+        assertEquals(0, driver.read(INTERRUPT_STATUS));
+    }
+
+    @Test
+    void notifyEventFdWakesTheIoThread() throws Exception {
+        transport.start();
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, q);
+        driver.driverOk();
+        for (int i = 0; i < 3; i++) {
+            q.addChain(Buffer.writable(DATA, 1));
+            transport.notifyEventFd(0).signal(); // what a KVM ioeventfd does
+            assertTrue(irq.awaitEdge(), "request " + i);
+        }
+        assertEquals(3, q.usedIdx());
+    }
+
+    @Test
+    void brokenQueueSetsNeedsResetWithConfigInterruptAndResetRecovers() throws Exception {
+        transport.start();
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, q);
+        driver.driverOk();
+        q.setAvailIdx(100); // far more than the queue holds
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge());
+        assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
+        assertEquals(0b10, driver.read(INTERRUPT_STATUS) & 0b10);
+
+        driver.write(STATUS, 0);
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver fresh = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, fresh);
+        driver.driverOk();
+        fresh.addChain(Buffer.writable(DATA, 2));
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge());
+        assertEquals(1, fresh.usedIdx());
+    }
+
+    @Test
+    void deviceExceptionIsContainedAndSetsNeedsReset() throws Exception {
+        transport.start();
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, q);
+        driver.driverOk();
+        device.failure = new IllegalStateException("device bug");
+        q.addChain(Buffer.writable(DATA, 1));
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge());
+        assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
+
+        device.failure = null;
+        driver.write(STATUS, 0);
+        driver.negotiate(VirtioFeature.VERSION_1);
+        driver.setUpQueue(0, VirtqueueDriver.atDefaultLayout(memory, 16));
+        driver.driverOk();
+        assertEquals(0, driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET);
+    }
+
+    @Test
+    void notificationsBeforeDriverOkAreNotServiced() throws Exception {
+        transport.start();
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, q);
+        q.addChain(Buffer.writable(DATA, 1));
+        driver.write(QUEUE_NOTIFY, 0);
+        Thread.sleep(100);
+        assertEquals(0, q.usedIdx());
+        driver.driverOk(); // DRIVER_OK services what is already available
+        assertTrue(irq.awaitEdge());
+        assertEquals(1, q.usedIdx());
+    }
+
+    @Test
+    void closeStopsTheThreadsAndClosesTheDevice() {
+        transport.start();
+        transport.close();
+        assertTrue(device.closed);
+        long running = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("virtio-TestDevice")).count();
+        assertEquals(0, running);
+    }
+}

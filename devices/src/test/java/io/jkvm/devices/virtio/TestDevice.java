@@ -1,0 +1,40 @@
+package io.jkvm.devices.virtio;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A minimal device for transport tests: fixed config bytes, completes every chain with its writable length. */
+final class TestDevice implements VirtioDevice {
+    static final int DEVICE_ID = 42;
+    static final long DEVICE_FEATURE = 1L << 3;
+
+    final ConfigSpace config = new ConfigSpace(8);
+    final AtomicInteger processed = new AtomicInteger();
+    final AtomicInteger resets = new AtomicInteger();
+    volatile long activatedWith = -1;
+    volatile RuntimeException failure;
+    volatile boolean closed;
+    private final int queues;
+
+    TestDevice(int queues) {
+        this.queues = queues;
+        config.put64(0, 0x1122_3344_5566_7788L);
+    }
+
+    @Override public int deviceId() { return DEVICE_ID; }
+    @Override public long features() { return VirtioFeature.TRANSPORT_FEATURES | DEVICE_FEATURE; }
+    @Override public int queueCount() { return queues; }
+    @Override public int maxQueueSize() { return 16; }
+    @Override public long readConfig(int offset, int size) { return config.read(offset, size); }
+    @Override public void activate(long negotiatedFeatures) { activatedWith = negotiatedFeatures; }
+    @Override public void reset() { resets.incrementAndGet(); }
+    @Override public void close() { closed = true; }
+
+    @Override
+    public void processQueue(int index, Virtqueue queue) {
+        if (failure != null) throw failure;
+        for (DescriptorChain c = queue.next(); c != null; c = queue.next()) {
+            queue.complete((int) c.writableBytes());
+            processed.incrementAndGet();
+        }
+    }
+}
