@@ -117,6 +117,18 @@ public final class Layout {
     public static final int COM1_PORT = 0x3f8;
     /** COM1 interrupt: ISA IRQ 4. */
     public static final int COM1_IRQ = 4;
+    /** i8042 keyboard controller: data port 0x60, status/command port 0x64 (IBM PC/AT). */
+    public static final int I8042_DATA_PORT = 0x60;
+    public static final int I8042_COMMAND_PORT = 0x64;
+    /** MC146818 CMOS RTC: index port 0x70, data port 0x71. */
+    public static final int CMOS_RTC_PORT = 0x70;
+    /** POST code port (BIOS progress codes; Linux also writes it as an I/O delay). */
+    public static final int POST_CODE_PORT = 0x80;
+    /**
+     * jkvm's ACPI power device (hardware-reduced sleep control, sleep status and reset registers, 3
+     * ports), named in the FADT. 0x600 is free on a PC (QEMU puts its ACPI PM block there too).
+     */
+    public static final int ACPI_POWER_PORT = 0x600;
 
     /** One virtio-mmio device's register window and interrupt. */
     public record MmioWindow(long base, long size, int irq) {

@@ -1,0 +1,76 @@
+package io.jkvm.boot.cpu;
+
+import io.jkvm.boot.Layout;
+import io.jkvm.boot.loader.LoadedKernel;
+import io.jkvm.kvm.CpuidEntry;
+import io.jkvm.kvm.Register;
+import io.jkvm.kvm.Regs;
+import io.jkvm.kvm.Vcpu;
+import io.jkvm.memory.GuestMemory;
+import java.util.List;
+
+/**
+ * The vCPU state a Linux machine starts with: what firmware would leave behind on every processor
+ * (CPUID, boot MSRs, FPU, LAPIC LINT0/LINT1 wiring) and, on the boot processor, the CPU mode and
+ * registers the kernel's entry point expects. Application processors only get the per-CPU part: the
+ * in-kernel LAPIC holds them in wait-for-SIPI until the kernel starts them (KVM_MP_STATE_UNINITIALIZED).
+ */
+public final class BootCpu {
+    /** Identity-map the whole 32-bit space: kernel, zero page, command line, initrd and tables all lie below 4 GiB. */
+    private static final int IDENTITY_MAPPED_GIB = 4;
+
+    private final CpuidPatcher cpuid;
+
+    /**
+     * @param supported KVM_GET_SUPPORTED_CPUID
+     * @param pvm       /dev/kvm is PVM: apply its CPUID masks
+     */
+    public BootCpu(List<CpuidEntry> supported, boolean pvm) {
+        this.cpuid = new CpuidPatcher(supported, pvm);
+    }
+
+    /** The CPU mode of {@code kernel}'s entry: long mode for the 64-bit boot protocol, 32-bit flat for PVH. */
+    static ModeSetup modeFor(LoadedKernel kernel) {
+        return switch (kernel.entryKind()) {
+            case LINUX_64 -> new LongModeSetup(Layout.GDT, new PageTables(Layout.PML4, IDENTITY_MAPPED_GIB));
+            case PVH_32 -> new ProtectedModeSetup(Layout.GDT);
+        };
+    }
+
+    /**
+     * The registers at {@code kernel}'s entry: RIP/EIP = the entry point, interrupts off, and the boot
+     * information pointer where the protocol wants it (boot.rst 64-bit protocol: RSI = zero page; PVH:
+     * EBX = hvm_start_info).
+     */
+    static Regs entryRegs(LoadedKernel kernel) {
+        Register pointer = switch (kernel.entryKind()) {
+            case LINUX_64 -> Register.RSI;
+            case PVH_32 -> Register.RBX;
+        };
+        return ModeSetup.startRegs(kernel.entryAddress()).set(pointer, kernel.bootInfoAddress());
+    }
+
+    /** Writes the GDT (and page tables for long mode) that the boot processor's entry state refers to. */
+    public void writeTables(GuestMemory memory, LoadedKernel kernel) {
+        modeFor(kernel).writeTables(memory);
+    }
+
+    /** Readies vCPU 0 to run {@code kernel}'s first instruction. Needs the in-kernel irqchip. */
+    public void applyBootProcessor(Vcpu vcpu, LoadedKernel kernel) {
+        modeFor(kernel).enter(vcpu, cpuid.forVcpu(vcpu.id()), entryRegs(kernel));
+        applyFirmwareState(vcpu);
+    }
+
+    /** Readies an application processor: its CPUID and firmware state; the kernel starts it with INIT/SIPI. */
+    public void applyApplicationProcessor(Vcpu vcpu) {
+        vcpu.setCpuid2(cpuid.forVcpu(vcpu.id()));
+        applyFirmwareState(vcpu);
+    }
+
+    /** CPUID must already be set: KVM checks MSR writes against it. */
+    private static void applyFirmwareState(Vcpu vcpu) {
+        vcpu.setMsrs(BootMsrs.entries());
+        vcpu.setFpu(BootFpu.state());
+        vcpu.setLapic(Lapic.configureLocalInterrupts(vcpu.getLapic()));
+    }
+}

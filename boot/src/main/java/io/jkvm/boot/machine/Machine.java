@@ -1,0 +1,272 @@
+package io.jkvm.boot.machine;
+
+import io.jkvm.boot.Layout;
+import io.jkvm.boot.acpi.AcpiPlatform;
+import io.jkvm.boot.acpi.AcpiTables;
+import io.jkvm.boot.acpi.PmProfile;
+import io.jkvm.boot.acpi.VirtioMmioWindow;
+import io.jkvm.boot.cpu.BootCpu;
+import io.jkvm.boot.loader.BootConfigException;
+import io.jkvm.boot.loader.BootRequest;
+import io.jkvm.boot.loader.KernelLoader;
+import io.jkvm.boot.loader.LoadedKernel;
+import io.jkvm.bus.Bus;
+import io.jkvm.devices.acpi.AcpiPowerDevice;
+import io.jkvm.devices.legacy.CmosRtc;
+import io.jkvm.devices.legacy.I8042;
+import io.jkvm.devices.legacy.PostCodePort;
+import io.jkvm.devices.legacy.Uart16550;
+import io.jkvm.devices.virtio.MmioTransport;
+import io.jkvm.devices.virtio.VirtioDevice;
+import io.jkvm.devices.virtio.block.VirtioBlock;
+import io.jkvm.devices.virtio.rng.VirtioRng;
+import io.jkvm.io.EventFd;
+import io.jkvm.kvm.ExitStats;
+import io.jkvm.kvm.Kvm;
+import io.jkvm.kvm.RunOutcome;
+import io.jkvm.kvm.Vcpu;
+import io.jkvm.kvm.VcpuRunner;
+import io.jkvm.kvm.Vm;
+import io.jkvm.memory.GuestMemory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+
+/**
+ * One assembled VM: KVM objects, guest RAM, the legacy PC devices, virtio-mmio devices, ACPI tables, the
+ * kernel and one runner per vCPU. {@link #create} builds everything (and on failure releases what it
+ * built); {@link #run} starts the vCPUs and blocks until the guest powers off, resets, crashes or
+ * {@link #stop} is called. Every fd and mapping is closed, in reverse order of creation, by {@link #close}.
+ */
+public final class Machine implements AutoCloseable {
+    /** ISA IRQs of the i8042's keyboard and mouse ports. */
+    private static final int I8042_KBD_IRQ = 1, I8042_AUX_IRQ = 12;
+
+    private final Deque<AutoCloseable> owned;
+    private final Uart16550 uart;
+    private final List<MmioTransport> transports;
+    private final List<VcpuRunner> runners;
+    private final LoadedKernel kernel;
+    private final String cmdline;
+    private final CompletableFuture<RunOutcome> end;
+
+    private Machine(Builder b) {
+        this.owned = b.owned;
+        this.uart = b.uart;
+        this.transports = b.transports;
+        this.runners = b.runners;
+        this.kernel = b.kernel;
+        this.cmdline = b.cmdline;
+        this.end = b.end;
+    }
+
+    /**
+     * Builds the VM described by {@code config}; the guest's serial output goes to {@code serialOut}.
+     *
+     * @throws io.jkvm.kvm.KvmUnavailableException    /dev/kvm missing, not permitted or not KVM API 12
+     * @throws io.jkvm.boot.loader.BootException       bad kernel, initrd, command line, memory or vCPU count
+     * @throws UncheckedIOException                    a disk image that cannot be opened (message names it)
+     */
+    public static Machine create(MachineConfig config, IntConsumer serialOut) {
+        Builder b = new Builder();
+        try {
+            b.build(config, serialOut);
+            return new Machine(b);
+        } catch (RuntimeException | Error e) {
+            closeAll(b.owned, e);
+            throw e;
+        }
+    }
+
+    /** The command line the kernel was given, with jkvm's additions. */
+    public String cmdline() {
+        return cmdline;
+    }
+
+    public LoadedKernel kernel() {
+        return kernel;
+    }
+
+    /** Feeds bytes to COM1's receiver, waiting while its FIFO is full (as a real serial line would). */
+    public void sendInput(int b) {
+        try {
+            while (!uart.receive((byte) b)) {
+                if (end.isDone()) return;
+                uart.awaitReceiveSpace(50, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Runs the guest on one platform thread per vCPU until it ends, and returns how it ended. */
+    public RunOutcome run() throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        for (VcpuRunner r : runners) {
+            Thread t = new Thread(() -> end.complete(r.run()), "vcpu-" + r.vcpu().id());
+            threads.add(t);
+            t.start();
+        }
+        RunOutcome outcome;
+        try {
+            outcome = end.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("vCPU thread failed", e.getCause());
+        } finally {
+            runners.forEach(VcpuRunner::stop);
+            for (Thread t : threads) t.join();
+        }
+        return outcome;
+    }
+
+    /** Ends the run from the host: every vCPU leaves KVM_RUN, even a halted one; {@link #run} returns Stopped. */
+    public void stop() {
+        finish(RunOutcome.STOPPED);
+    }
+
+    private void finish(RunOutcome outcome) {
+        end.complete(outcome);
+        runners.forEach(VcpuRunner::stop);
+    }
+
+    /** Exit statistics per vCPU, complete after {@link #run} returned. */
+    public List<ExitStats> exitStats() {
+        return runners.stream().map(VcpuRunner::stats).toList();
+    }
+
+    @Override
+    public void close() {
+        finish(RunOutcome.STOPPED);
+        closeAll(owned, null);
+    }
+
+    private static void closeAll(Deque<AutoCloseable> owned, Throwable primary) {
+        while (!owned.isEmpty()) {
+            try {
+                owned.pop().close();
+            } catch (Exception e) {
+                if (primary != null) primary.addSuppressed(e);
+            }
+        }
+    }
+
+    /** The construction steps, in the order KVM needs them; everything opened is pushed on {@code owned}. */
+    private static final class Builder {
+        final Deque<AutoCloseable> owned = new ArrayDeque<>();
+        final CompletableFuture<RunOutcome> end = new CompletableFuture<>();
+        final Bus pio = new Bus("pio");
+        final Bus mmio = new Bus("mmio");
+        final List<MmioTransport> transports = new ArrayList<>();
+        final List<VcpuRunner> runners = new ArrayList<>();
+        Uart16550 uart;
+        LoadedKernel kernel;
+        String cmdline;
+
+        private <T extends AutoCloseable> T own(T resource) {
+            owned.push(resource);
+            return resource;
+        }
+
+        void build(MachineConfig config, IntConsumer serialOut) {
+            List<GuestMemory.Range> ram = Layout.ramRanges(config.memory()); // validates before KVM is touched
+            Kvm kvm = own(Kvm.open());
+            if (config.cpus() > kvm.maxVcpus())
+                throw new BootConfigException("--cpus " + config.cpus() + " is above this KVM's maximum of " + kvm.maxVcpus());
+            GuestMemory memory = own(GuestMemory.allocate(ram));
+            Vm vm = own(kvm.createVm());
+            // api.rst: KVM_SET_TSS_ADDR and the identity map go in an unused 3 pages below 4 GiB; the
+            // irqchip must exist before any vCPU, PIT2 after the irqchip.
+            vm.setTssAddress(Layout.KVM_TSS);
+            vm.setIdentityMapAddress(Layout.KVM_IDENTITY_MAP);
+            vm.createIrqchip();
+            vm.createPit2();
+            vm.mapMemory(memory);
+
+            addLegacyDevices(vm, serialOut);
+            List<Layout.MmioWindow> windows = addVirtioDevices(config, vm, memory);
+
+            List<VirtioMmioWindow> described = config.discovery() == MachineConfig.VirtioDiscovery.ACPI
+                    ? windows.stream().map(w -> new VirtioMmioWindow(w.base(), w.size(), w.irq())).toList()
+                    : List.of();
+            AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
+                    new AcpiPlatform(config.cpus(), described, Layout.ACPI_POWER_PORT, List.of(), true, true, true,
+                            PmProfile.UNSPECIFIED));
+
+            List<String> items = new ArrayList<>();
+            if (Kvm.isPvm()) items.addAll(PvmQuirks.KERNEL_SWITCHES);
+            if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE)
+                windows.forEach(w -> items.add(w.cmdlineItem()));
+            cmdline = KernelCmdline.withKernelItems(config.cmdline(), items);
+            kernel = KernelLoader.load(memory, BootRequest.of(config.kernel(), config.initrd(), cmdline)
+                    .withAcpiRsdp(acpi.rsdpAddress()));
+
+            BootCpu boot = new BootCpu(kvm.supportedCpuid(), Kvm.isPvm());
+            boot.writeTables(memory, kernel);
+            for (int id = 0; id < config.cpus(); id++) {
+                Vcpu vcpu = own(vm.createVcpu(id));
+                if (id == 0) boot.applyBootProcessor(vcpu, kernel);
+                else boot.applyApplicationProcessor(vcpu);
+                runners.add(new VcpuRunner(vcpu, pio, mmio, Kvm.isPvm()));
+            }
+            transports.forEach(MmioTransport::start);
+        }
+
+        private void addLegacyDevices(Vm vm, IntConsumer serialOut) {
+            uart = new Uart16550(vm.interruptLine(Layout.COM1_IRQ), serialOut);
+            pio.register(Layout.COM1_PORT, Uart16550.PORT_COUNT, uart);
+            I8042 i8042 = new I8042(vm.interruptLine(I8042_KBD_IRQ), vm.interruptLine(I8042_AUX_IRQ),
+                    () -> finishFromDevice(RunOutcome.RESET));
+            pio.register(Layout.I8042_DATA_PORT, 1, i8042.dataPort());
+            pio.register(Layout.I8042_COMMAND_PORT, 1, i8042.commandPort());
+            pio.register(Layout.CMOS_RTC_PORT, CmosRtc.PORT_COUNT, new CmosRtc(Clock.systemUTC()));
+            pio.register(Layout.POST_CODE_PORT, 1, new PostCodePort());
+            pio.register(Layout.ACPI_POWER_PORT, AcpiPowerDevice.LENGTH, new AcpiPowerDevice(
+                    () -> finishFromDevice(RunOutcome.POWEROFF), () -> finishFromDevice(RunOutcome.RESET)));
+        }
+
+        /** A device ended the machine (reset line, ACPI power-off): record it and kick every vCPU out. */
+        private void finishFromDevice(RunOutcome outcome) {
+            end.complete(outcome);
+            runners.forEach(VcpuRunner::stop);
+        }
+
+        private List<Layout.MmioWindow> addVirtioDevices(MachineConfig config, Vm vm, GuestMemory memory) {
+            List<VirtioDevice> devices = new ArrayList<>();
+            for (DiskSpec disk : config.disks()) {
+                try {
+                    VirtioBlock block = VirtioBlock.open(disk.path(), disk.readOnly(), disk.id().orElse(""));
+                    owned.push(block::close); // idempotent; the transport closes it too
+                    devices.add(block);
+                } catch (IOException e) {
+                    throw new BootConfigException("--disk " + disk.path() + ": " + e.getMessage());
+                }
+            }
+            if (config.rng()) devices.add(new VirtioRng());
+            List<Layout.MmioWindow> windows = new ArrayList<>();
+            for (VirtioDevice device : devices) {
+                Layout.MmioWindow w = Layout.virtioMmio(windows.size());
+                EventFd irq = own(new EventFd());
+                vm.registerIrqfd(irq, w.irq());
+                MmioTransport transport = own(new MmioTransport(device, memory, new IrqfdLine(irq)));
+                mmio.register(w.base(), w.size(), transport);
+                // virtio 1.2 §4.2.2: QueueNotify takes the queue index; an ioeventfd per queue keeps the
+                // notification in the kernel (no exit to userspace).
+                for (int q = 0; q < transport.queueCount(); q++)
+                    vm.registerIoeventfd(transport.notifyEventFd(q), w.base() + MmioTransport.QUEUE_NOTIFY_OFFSET,
+                            4, false, OptionalLong.of(q));
+                transports.add(transport);
+                windows.add(w);
+            }
+            return windows;
+        }
+    }
+}

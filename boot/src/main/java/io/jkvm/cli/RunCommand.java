@@ -1,0 +1,96 @@
+package io.jkvm.cli;
+
+import io.jkvm.boot.loader.MemorySize;
+import io.jkvm.boot.machine.DiskSpec;
+import io.jkvm.boot.machine.Machine;
+import io.jkvm.boot.machine.MachineConfig;
+import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
+import io.jkvm.kvm.ExitStats;
+import io.jkvm.kvm.RunOutcome;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code jkvm run}: boots a kernel with the serial console on this terminal. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Boots a Linux kernel (bzImage or ELF vmlinux) with COM1 on this terminal.",
+                "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A. Exit code 0 when the guest powers off or reboots,",
+                "2 for bad input, 3 when the guest crashes, 1 when jkvm itself fails."})
+final class RunCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--kernel", required = true, paramLabel = "FILE", description = "bzImage or ELF vmlinux")
+    Path kernel;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "initramfs (an uncompressed cpio boots fastest)")
+    Path initrd;
+
+    @Option(names = "--cmdline", paramLabel = "TEXT",
+            description = "kernel command line (default: \"${DEFAULT-VALUE}\"); words after -- go to init")
+    String cmdline = MachineConfig.DEFAULT_CMDLINE;
+
+    @Option(names = "--memory", paramLabel = "SIZE", description = "guest RAM, e.g. 256M, 1G (default: ${DEFAULT-VALUE})")
+    String memory = "256M";
+
+    @Option(names = "--cpus", paramLabel = "N", description = "vCPUs, 1 to KVM's maximum (default: ${DEFAULT-VALUE})")
+    int cpus = 1;
+
+    @Option(names = "--disk", paramLabel = "PATH[,readonly][,id=NAME]",
+            description = "a raw disk image as a virtio-blk device; repeatable")
+    List<String> disks = new ArrayList<>();
+
+    @Option(names = "--no-rng", description = "no virtio-rng device")
+    boolean noRng;
+
+    @Option(names = "--virtio-discovery", paramLabel = "acpi|cmdline",
+            description = "how the guest finds virtio-mmio devices: ACPI DSDT entries (default) or"
+                    + " virtio_mmio.device= on the command line")
+    String discovery = "acpi";
+
+    @Option(names = "--exit-stats", description = "print VM exit counts and times per reason, port and MMIO address at exit")
+    boolean exitStats;
+
+    @Override
+    public Integer call() throws Exception {
+        if (cpus < 1) throw new IllegalArgumentException("--cpus must be at least 1, not " + cpus);
+        VirtioDiscovery how = switch (discovery) {
+            case "acpi" -> VirtioDiscovery.ACPI;
+            case "cmdline" -> VirtioDiscovery.CMDLINE;
+            default -> throw new IllegalArgumentException("--virtio-discovery must be acpi or cmdline, not '" + discovery + "'");
+        };
+        MachineConfig config = new MachineConfig(kernel, Optional.ofNullable(initrd), cmdline, MemorySize.parse(memory),
+                cpus, disks.stream().map(DiskSpec::parse).toList(), !noRng, how);
+        PrintWriter err = spec.commandLine().getErr();
+        try (HostConsole console = HostConsole.open(); Machine machine = Machine.create(config, console::write)) {
+            console.startInput(machine::sendInput, machine::stop);
+            RunOutcome outcome = machine.run();
+            if (exitStats) {
+                List<ExitStats> stats = machine.exitStats();
+                for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
+            }
+            return exitCode(outcome, err);
+        }
+    }
+
+    private static int exitCode(RunOutcome outcome, PrintWriter err) {
+        if (outcome instanceof RunOutcome.Poweroff || outcome instanceof RunOutcome.Reset
+                || outcome instanceof RunOutcome.Stopped) return Main.OK;
+        if (outcome instanceof RunOutcome.Shutdown) return crash(err, "the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
+        if (outcome instanceof RunOutcome.Crash) return crash(err, "the guest reported a crash");
+        if (outcome instanceof RunOutcome.Halted) return crash(err, "the guest halted with nothing to wake it");
+        if (outcome instanceof RunOutcome.Failed f) return crash(err, f.toString());
+        throw new AssertionError("unknown outcome " + outcome);
+    }
+
+    private static int crash(PrintWriter err, String what) {
+        err.println("jkvm: guest crashed: " + what);
+        return Main.GUEST_CRASH;
+    }
+}

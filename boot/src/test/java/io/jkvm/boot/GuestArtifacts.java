@@ -1,0 +1,45 @@
+package io.jkvm.boot;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.jkvm.boot.initramfs.GuestCache;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The real guest artifacts (kernels, busybox) that guests/linux/build-guests.sh builds into the cache
+ * ({@link GuestCache}). A missing one skips the test with one line, unless JKVM_REQUIRE_GUESTS=1
+ * (set by .ci/run, which builds them), which makes it fail.
+ */
+public final class GuestArtifacts {
+    private static final GuestCache CACHE = GuestCache.fromEnvironment();
+
+    private GuestArtifacts() {}
+
+    public static Path bzImage() {
+        return require("bzImage", GuestCache::bzImage);
+    }
+
+    public static Path vmlinux() {
+        return require("vmlinux", GuestCache::vmlinux);
+    }
+
+    public static Path debianCloudKernel() {
+        return require("vmlinuz-cloud", GuestCache::debianCloudKernel);
+    }
+
+    public static Path busybox() {
+        return require("busybox", GuestCache::busybox);
+    }
+
+    private static Path require(String name, Function<GuestCache, Optional<Path>> lookup) {
+        Optional<Path> file = lookup.apply(CACHE);
+        if (file.isPresent()) return file.get();
+        String why = CACHE.guestDirectory().resolve(name) + " is missing: run guests/linux/build-guests.sh first";
+        if ("1".equals(System.getenv("JKVM_REQUIRE_GUESTS"))) fail(why + " [JKVM_REQUIRE_GUESTS=1]");
+        assumeTrue(false, why);
+        throw new AssertionError("unreachable");
+    }
+}
