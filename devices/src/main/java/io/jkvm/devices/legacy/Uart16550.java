@@ -246,7 +246,11 @@ public final class Uart16550 extends ByteRegisters {
         thrEmptyInterrupt = true; // ... and the instant transmission empties THR again
     }
 
-    /** Rising edge of ETBEI with THR empty raises the THR-empty interrupt (as 16550s and 8250_port.c expect). */
+    /**
+     * A rising edge of ETBEI with THR empty raises the THR-empty interrupt again, even after an IIR read
+     * cleared it; clearing ETBEI drops it. Not in the datasheet, but real 16550s do it, Linux's
+     * serial8250_do_startup() tests it (else UART_BUG_THRE), and Bochs and QEMU resample on the edge too.
+     */
     private void writeIer(int value) {
         int old = ier;
         ier = value & IER_WRITABLE;
