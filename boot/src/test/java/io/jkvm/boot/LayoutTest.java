@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.jkvm.boot.loader.BootConfigException;
 import io.jkvm.boot.loader.BootParams;
-import io.jkvm.boot.loader.PvhStartInfoAccess;
+import io.jkvm.boot.loader.PvhStartInfo;
 import io.jkvm.memory.GuestMemory;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -43,7 +43,7 @@ class LayoutTest {
         List<Area> areas = new ArrayList<>(List.of(
                 new Area("GDT", Layout.GDT, Layout.IDT),
                 new Area("IDT", Layout.IDT, Layout.IDT + 8),
-                new Area("PVH start_info", Layout.PVH_START_INFO, Layout.PVH_START_INFO + PvhStartInfoAccess.size()),
+                new Area("PVH start_info", Layout.PVH_START_INFO, Layout.PVH_START_INFO + PvhStartInfo.SIZE),
                 new Area("zero page", Layout.ZERO_PAGE, Layout.ZERO_PAGE + BootParams.SIZE),
                 new Area("stack", Layout.BOOT_STACK_POINTER - 0x800, Layout.BOOT_STACK_POINTER),
                 new Area("page tables", Layout.PML4, Layout.PAGE_TABLES_END),

@@ -65,14 +65,14 @@ public final class BootParams {
     }
 
     /** cmd_line_ptr (+ ext_cmd_line_ptr for the high 32 bits). */
-    public BootParams cmdline(long address) {
+    BootParams cmdline(long address) {
         page.putInt(BzImage.CMD_LINE_PTR, (int) address);
         page.putInt(EXT_CMD_LINE_PTR, (int) (address >>> 32));
         return this;
     }
 
     /** ramdisk_image/ramdisk_size (+ ext_ fields for the high 32 bits, protocol 2.12). */
-    public BootParams ramdisk(long address, long size) {
+    BootParams ramdisk(long address, long size) {
         page.putInt(BzImage.RAMDISK_IMAGE, (int) address);
         page.putInt(BzImage.RAMDISK_SIZE, (int) size);
         page.putInt(EXT_RAMDISK_IMAGE, (int) (address >>> 32));
@@ -81,7 +81,7 @@ public final class BootParams {
     }
 
     /** e820_entries and e820_table: 20-byte entries {u64 addr, u64 size, u32 type}. */
-    public BootParams e820(E820Map map) {
+    BootParams e820(E820Map map) {
         int i = 0;
         for (E820Map.Entry e : map.entries()) {
             int at = E820_TABLE + i++ * E820_ENTRY_SIZE;
@@ -92,18 +92,13 @@ public final class BootParams {
     }
 
     /** acpi_rsdp_addr (protocol 2.14): the kernel uses it instead of scanning for the RSDP. */
-    public BootParams acpiRsdp(long address) {
+    BootParams acpiRsdp(long address) {
         page.putLong(ACPI_RSDP_ADDR, address);
         return this;
     }
 
-    /** A copy of the page as built so far. */
-    public byte[] toBytes() {
-        return page.array().clone();
-    }
-
     /** Writes the whole page to guest RAM at {@code gpa}. */
-    public void writeTo(GuestMemory memory, long gpa) {
+    void writeTo(GuestMemory memory, long gpa) {
         memory.write(gpa, page.array());
     }
 }

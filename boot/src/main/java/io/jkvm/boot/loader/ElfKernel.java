@@ -107,13 +107,17 @@ public final class ElfKernel {
                     s.physAddress(), s.memSize()));
     }
 
-    /** e_entry as a physical address: translated through the segment whose virtual range holds it, else taken as physical. */
+    /**
+     * e_entry as a physical address: as is when a segment's physical range holds it (Linux's case), else
+     * translated through the segment whose virtual range holds it. Physical first, because vmlinux has a
+     * per-CPU segment linked at virtual 0 whose range could otherwise capture a low physical entry.
+     */
     private static long physicalEntry(ImageFile file, List<Segment> segments, long entry) {
         for (Segment s : segments) {
-            if (Long.compareUnsigned(entry - s.virtAddress(), s.memSize()) < 0) return s.physAddress() + (entry - s.virtAddress());
+            if (Long.compareUnsigned(entry - s.physAddress(), s.memSize()) < 0) return entry;
         }
         for (Segment s : segments) {
-            if (Long.compareUnsigned(entry - s.physAddress(), s.memSize()) < 0) return entry;
+            if (Long.compareUnsigned(entry - s.virtAddress(), s.memSize()) < 0) return s.physAddress() + (entry - s.virtAddress());
         }
         throw file.error(String.format("bad ELF: entry point %#x is outside every PT_LOAD segment", entry));
     }

@@ -17,8 +17,9 @@ import java.util.Objects;
  * selects BCD or binary (DM) and 12- or 24-hour (24/12) representation; the default is BCD and
  * 24-hour, what a PC BIOS leaves. Byte 0x32 holds the century (the IBM PC/AT convention, named by the
  * ACPI FADT CENTURY field). Register A's UIP bit is set in the last 244 µs before each second's update
- * (datasheet: "UIP ... 0 ... the update cycle is not in progress and will not be for at least 244 µs"),
- * so it never stays set; the divider bits read back as written, 010 (32.768 kHz) after reset. Register
+ * (MC146818A datasheet, register A: UIP = 0 promises no update for at least 244 µs) and clears at the
+ * tick, since the update itself takes no time here; so it never stays set. The divider bits read
+ * back as written, 010 (32.768 kHz time base) after reset, as Linux expects. Register
  * D reads VRT (valid RAM and time). Every other byte of the 128 is plain RAM.
  *
  * <p>While SET = 1 the time registers are frozen RAM the guest edits; clearing SET makes them the new
@@ -40,7 +41,7 @@ public final class CmosRtc extends ByteRegisters {
     private static final int INDEX_MASK = 0x7F; // bit 7 is the PC's NMI disable, not part of the index
     private static final int RAM_SIZE = 128;
 
-    // MC146818A register map (datasheet Figure 2 / Table 2); CENTURY is the PC/AT convention.
+    // MC146818A address map (datasheet); CENTURY at 0x32 is the IBM PC/AT convention.
     private static final int SECONDS = 0x00, MINUTES = 0x02, HOURS = 0x04, DAY_OF_WEEK = 0x06;
     private static final int DAY_OF_MONTH = 0x07, MONTH = 0x08, YEAR = 0x09, CENTURY = 0x32;
     private static final int REG_A = 0x0A, REG_B = 0x0B, REG_C = 0x0C, REG_D = 0x0D;

@@ -15,7 +15,7 @@ import java.util.function.IntConsumer;
  *
  * <p>The INTR pin is driven onto an {@link InterruptLine} as a level: asserted while an enabled
  * interrupt is pending (IIR bit 0 = 0), gated by MCR OUT2 as on a PC, where OUT2 enables the IRQ
- * driver, and never in loopback mode, which forces OUT2 inactive (datasheet §8.6).
+ * driver, and never in loopback mode, which forces OUT2 inactive (datasheet, Modem Control Register bit 4).
  *
  * <p>Register access (a vCPU thread) and {@link #receive} (a host console thread) may run concurrently;
  * all state is guarded by one lock, and the interrupt line and transmitter are called with it held, so
@@ -34,7 +34,7 @@ public final class Uart16550 extends ByteRegisters {
     // Register offsets, datasheet Table II; DLAB = LCR bit 7 maps DLL/DLM over RBR/THR and IER.
     private static final int RBR_THR_DLL = 0, IER_DLM = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7;
 
-    // IER (§8.5): the four interrupt enables; bits 4-7 are always 0 on a 16550.
+    // IER (datasheet, Interrupt Enable Register): the four interrupt enables; bits 4-7 are always 0 on a 16550.
     private static final int IER_ERBFI = 0b0001, IER_ETBEI = 0b0010, IER_ELSI = 0b0100, IER_EDSSI = 0b1000;
     private static final int IER_WRITABLE = 0b1111;
 
@@ -47,7 +47,7 @@ public final class Uart16550 extends ByteRegisters {
     private static final int IIR_MODEM_STATUS = 0b0000;
     private static final int IIR_FIFOS_ENABLED = 0b1100_0000;
 
-    // FCR (§8.4): FCR0 enables both FIFOs; the other bits only take effect while FCR0 = 1.
+    // FCR (datasheet, FIFO Control Register): FCR0 enables both FIFOs; the other bits only take effect while FCR0 = 1.
     private static final int FCR_FIFO_ENABLE = 0b0000_0001;
     private static final int FCR_RX_RESET = 0b0000_0010;
     private static final int RX_TRIGGER_SHIFT = 6;
@@ -55,16 +55,16 @@ public final class Uart16550 extends ByteRegisters {
 
     private static final int LCR_DLAB = 0b1000_0000;
 
-    // MCR (§8.6): bits 5-7 are always 0.
+    // MCR (datasheet, Modem Control Register): bits 5-7 are always 0.
     private static final int MCR_DTR = 0b0_0001, MCR_RTS = 0b0_0010, MCR_OUT1 = 0b0_0100, MCR_OUT2 = 0b0_1000;
     private static final int MCR_LOOP = 0b1_0000;
     private static final int MCR_WRITABLE = 0b1_1111;
 
-    // LSR (§8.7).
+    // LSR (datasheet, Line Status Register).
     private static final int LSR_DR = 0b0000_0001, LSR_OE = 0b0000_0010;
     private static final int LSR_THRE = 0b0010_0000, LSR_TEMT = 0b0100_0000;
 
-    // MSR (§8.8): deltas in bits 0-3, each the input state bit (4-7) shifted down by four.
+    // MSR (datasheet, Modem Status Register): deltas in bits 0-3, each the input state bit (4-7) shifted down by four.
     private static final int MSR_CTS = 0b0001_0000, MSR_DSR = 0b0010_0000, MSR_RI = 0b0100_0000, MSR_DCD = 0b1000_0000;
     private static final int MSR_DELTA_SHIFT = 4;
     private static final int MSR_LEVEL_DELTAS = MSR_CTS | MSR_DSR | MSR_DCD; // RI reports its trailing edge (TERI)
@@ -188,7 +188,7 @@ public final class Uart16550 extends ByteRegisters {
                 case LCR -> lcr = value;
                 case MCR -> writeMcr(value);
                 case SCR -> scr = value;
-                default -> { } // LSR and MSR are read-only (§8.7: writing LSR is for factory test only)
+                default -> { } // LSR and MSR are read-only (datasheet: writing LSR is for factory test only)
             }
             updateIntr();
         } finally {
@@ -246,7 +246,11 @@ public final class Uart16550 extends ByteRegisters {
         thrEmptyInterrupt = true; // ... and the instant transmission empties THR again
     }
 
-    /** Rising edge of ETBEI with THR empty raises the THR-empty interrupt (as 16550s and 8250_port.c expect). */
+    /**
+     * A rising edge of ETBEI with THR empty raises the THR-empty interrupt again, even after an IIR read
+     * cleared it; clearing ETBEI drops it. Not in the datasheet, but real 16550s do it, Linux's
+     * serial8250_do_startup() tests it (else UART_BUG_THRE), and Bochs and QEMU resample on the edge too.
+     */
     private void writeIer(int value) {
         int old = ier;
         ier = value & IER_WRITABLE;
@@ -256,7 +260,7 @@ public final class Uart16550 extends ByteRegisters {
 
     private void writeFcr(int value) {
         boolean enable = (value & FCR_FIFO_ENABLE) != 0;
-        if (enable != fifosEnabled) clearRxFifo(); // changing FCR0 clears both FIFOs (§8.4)
+        if (enable != fifosEnabled) clearRxFifo(); // changing FCR0 clears both FIFOs (datasheet, FCR bit 0)
         fifosEnabled = enable;
         if (!enable) return;
         if ((value & FCR_RX_RESET) != 0) clearRxFifo();
@@ -272,7 +276,7 @@ public final class Uart16550 extends ByteRegisters {
     }
 
     /**
-     * The modem inputs in MSR bits 4–7. In loopback (§8.6) they are the MCR outputs: CTS = RTS,
+     * The modem inputs in MSR bits 4–7. In loopback (MCR bit 4) they are the MCR outputs: CTS = RTS,
      * DSR = DTR, RI = OUT1, DCD = OUT2. Otherwise a modem that is always ready: CTS, DSR and DCD on.
      */
     private int modemInputs() {
@@ -285,7 +289,7 @@ public final class Uart16550 extends ByteRegisters {
 
     /**
      * A character completed on the serial input. When the receiver is full it is an overrun (LSR OE):
-     * in FIFO mode the new character is lost, in 16450 mode it overwrites RBR (§8.7, LSR bit 1).
+     * in FIFO mode the new character is lost, in 16450 mode it overwrites RBR (datasheet, LSR bit 1).
      */
     private void receiveFromLine(int value) {
         if (rxCount < rxCapacity()) {

@@ -121,10 +121,13 @@ class CmosRtcTest {
         assertEquals(0x20, cmosRead(RTC_FREQ_SELECT));
     }
 
-    /** mc146818_set_time(): SET, then the time registers, then clear SET. */
+    /** mc146818_set_time(): SET, divider reset, the time registers, then restore B and A. */
     @Test
     void guestSetsTimeWithSetBit() {
-        cmosWrite(RTC_CONTROL, RTC_SET | RTC_24H);
+        int saveControl = cmosRead(RTC_CONTROL);
+        cmosWrite(RTC_CONTROL, saveControl | RTC_SET);
+        int saveFreqSelect = cmosRead(RTC_FREQ_SELECT);
+        cmosWrite(RTC_FREQ_SELECT, saveFreqSelect | 0x70); // RTC_DIV_RESET2
         clock.advance(Duration.ofSeconds(5));
         assertEquals(0x07, cmosRead(RTC_SECONDS), "frozen while SET");
         cmosWrite(RTC_YEAR, 0x01);
@@ -134,7 +137,9 @@ class CmosRtcTest {
         cmosWrite(RTC_MINUTES, 0x05);
         cmosWrite(RTC_SECONDS, 0x06);
         cmosWrite(CENTURY, 0x20);
-        cmosWrite(RTC_CONTROL, RTC_24H);
+        cmosWrite(RTC_CONTROL, saveControl);
+        cmosWrite(RTC_FREQ_SELECT, saveFreqSelect);
+        assertEquals(0x26, cmosRead(RTC_FREQ_SELECT));
         clock.advance(Duration.ofSeconds(2));
         assertArrayEquals(new int[] {0x08, 0x05, 0x04, 0x07, 0x03, 0x02, 0x01, 0x20}, readTime(),
                 "2001-02-03 04:05:08, a Saturday");

@@ -1,0 +1,26 @@
+package io.jkvm.devices.legacy;
+
+/**
+ * The POST code port (0x80 on a PC): firmware and test guests write progress codes to it, and Linux
+ * writes it as an I/O delay (outb_p). It latches the last byte written and reads it back, as the
+ * port-80 latch of PC chipsets does; {@link #lastCode()} lets the host see how far a guest got.
+ * Thread-safe.
+ */
+public final class PostCodePort extends ByteRegisters {
+    private volatile int lastCode;
+
+    /** The last byte written, 0 if none. */
+    public int lastCode() {
+        return lastCode;
+    }
+
+    @Override
+    int readByte(long offset) {
+        return offset == 0 ? lastCode : FLOATING_BUS;
+    }
+
+    @Override
+    void writeByte(long offset, int value) {
+        if (offset == 0) lastCode = value;
+    }
+}
