@@ -112,7 +112,13 @@ public final class Machine implements AutoCloseable {
     public RunOutcome run() throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
         for (VcpuRunner r : runners) {
-            Thread t = new Thread(() -> end.complete(r.run()), "vcpu-" + r.vcpu().id());
+            Thread t = new Thread(() -> {
+                try {
+                    end.complete(r.run());
+                } catch (Throwable e) {
+                    end.completeExceptionally(e);
+                }
+            }, "vcpu-" + r.vcpu().id());
             threads.add(t);
             t.start();
         }
