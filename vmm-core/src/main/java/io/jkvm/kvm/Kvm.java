@@ -55,7 +55,7 @@ public final class Kvm implements AutoCloseable {
         return new Kvm(fd);
     }
 
-    private static KvmUnavailableException unavailable(Path device, int errno) {
+    static KvmUnavailableException unavailable(Path device, int errno) {
         return new KvmUnavailableException(switch (errno) {
             case Native.ENOENT -> device + " does not exist: this host offers no KVM (load the kvm module, "
                     + "or enable virtualization in the firmware)";

@@ -15,7 +15,7 @@ public final class KvmRun {
     private final long size;
 
     /** A view of {@code size} bytes at {@code base} holding a struct kvm_run (a vCPU's mapping, or a test buffer). */
-    public KvmRun(long base, long size) {
+    KvmRun(long base, long size) {
         if (size < SIZE) throw new IllegalArgumentException("kvm_run needs " + SIZE + " bytes, got " + size);
         this.base = base;
         this.size = size;
