@@ -10,7 +10,7 @@ import java.util.List;
  *
  * <pre>
  * 0x0000_0000 ┬ real-mode IVT + BIOS data area (RAM, untouched)
- * 0x0000_0500 │ GDT, IDT of the boot CPU
+ * 0x0000_0500 │ GDT (0x500), IDT (0x600) of the boot CPU
  * 0x0000_6000 │ PVH hvm_start_info + module list + memory map
  * 0x0000_7000 │ zero page (struct boot_params)
  * 0x0000_8ff0 │ boot stack top (grows down)
@@ -33,10 +33,13 @@ public final class Layout {
 
     // ---- Low memory: boot structures written by the VMM (all inside the first 640 KiB of RAM) ----
 
-    /** Boot GDT (null, code, data, TSS descriptors); Linux 64-bit protocol needs __BOOT_CS=0x10, __BOOT_DS=0x18. */
+    /**
+     * Boot GDT: the Linux 64-bit protocol needs __BOOT_CS = 0x10 and __BOOT_DS = 0x18 (boot.rst), PVH a
+     * flat 32-bit code/data pair and a TSS (16 bytes in long mode); room for 32 descriptors up to {@link #IDT}.
+     */
     public static final long GDT = 0x500;
     /** Boot IDT (empty, limit 0): the kernel installs its own before enabling interrupts. */
-    public static final long IDT = 0x520;
+    public static final long IDT = 0x600;
     /** PVH {@code struct hvm_start_info} (passed in EBX), followed by the module list and memory map. */
     public static final long PVH_START_INFO = 0x6000;
     /** Zero page, {@code struct boot_params} (passed in RSI), boot.rst "64-bit boot protocol"; one 4 KiB page. */

@@ -41,7 +41,7 @@ class LayoutTest {
     @Test
     void lowMemoryAreasDoNotOverlapAndSitWhereTheyMust() {
         List<Area> areas = new ArrayList<>(List.of(
-                new Area("GDT", Layout.GDT, Layout.IDT),
+                new Area("GDT", Layout.GDT, Layout.GDT + 6 * 8),
                 new Area("IDT", Layout.IDT, Layout.IDT + 8),
                 new Area("PVH start_info", Layout.PVH_START_INFO, Layout.PVH_START_INFO + PvhStartInfo.SIZE),
                 new Area("zero page", Layout.ZERO_PAGE, Layout.ZERO_PAGE + BootParams.SIZE),

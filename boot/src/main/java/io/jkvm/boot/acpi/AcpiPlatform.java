@@ -5,6 +5,10 @@ import java.util.List;
 /**
  * What the ACPI tables describe.
  *
+ * <p>Note for the machine: the FADT is hardware-reduced, and on x86 Linux then skips the PIT timer set-up
+ * and the 8259s (arch/x86/kernel/acpi/boot.c, acpi_generic_reduced_hw_init), so the guest's tick must come
+ * from the local APIC timer: TSC-deadline mode or a known APIC/TSC frequency (CPUID, kvmclock).
+ *
  * @param cpus vCPUs, 1-255; vCPU i has APIC ID i
  * @param virtioMmio virtio-mmio devices, in _UID order
  * @param powerDevicePort base I/O port of {@code io.jkvm.devices.acpi.AcpiPowerDevice} (3 ports)

@@ -17,6 +17,8 @@ public final class AcpiTables {
     static final int COM1_PORT = 0x3F8;
     static final int COM1_GSI = 4;
     private static final int TABLE_ALIGNMENT = 8;
+    /** Bytes the RSDP occupies at {@code rsdpAddress}. */
+    public static final int RSDP_LENGTH = Rsdp.LENGTH;
 
     private AcpiTables() {}
 
@@ -33,8 +35,6 @@ public final class AcpiTables {
             return tablesAddress + tablesLength;
         }
     }
-
-    public static final int RSDP_LENGTH = Rsdp.LENGTH;
 
     /**
      * Builds the tables for {@code platform} and writes them.

@@ -2,12 +2,15 @@ package io.jkvm.boot.acpi;
 
 import java.util.Arrays;
 
-/** A growable little-endian byte sink for AML and ACPI table encoding. */
+/**
+ * A growable little-endian byte sink for AML and ACPI table encoding. Public only because
+ * {@link AmlTerm#encode} names it; nothing outside this package can create or fill one.
+ */
 public final class ByteWriter {
-    ByteWriter() {}
-
     private byte[] bytes = new byte[64];
     private int size;
+
+    ByteWriter() {}
 
     ByteWriter u8(int v) {
         ensure(1);

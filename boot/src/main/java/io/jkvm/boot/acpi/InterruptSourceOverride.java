@@ -16,8 +16,10 @@ public record InterruptSourceOverride(int isaIrq, int gsi, InterruptPolarity pol
 
     /**
      * The PIT (ISA IRQ 0) on GSI 2, edge/active-high, as on PC chipsets and QEMU. Only correct when the
-     * machine routes GSI 2 to the in-kernel PIT's output; KVM's default routing (KVM_CREATE_IRQCHIP without
-     * KVM_SET_GSI_ROUTING) connects GSI 0 to I/O APIC pin 0, which needs no override.
+     * machine routes the in-kernel PIT's output to I/O APIC pin 2; KVM's default routing (KVM_CREATE_IRQCHIP
+     * without KVM_SET_GSI_ROUTING) connects GSI 0 to pin 0, which needs no override. Moot for Linux on a
+     * hardware-reduced platform anyway: acpi_generic_reduced_hw_init() skips the PIT timer set-up and
+     * replaces the 8259s with a null PIC.
      */
     public static InterruptSourceOverride pitOnGsi2() {
         return new InterruptSourceOverride(0, 2, InterruptPolarity.ACTIVE_HIGH, InterruptTrigger.EDGE);

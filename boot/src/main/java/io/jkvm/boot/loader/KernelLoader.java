@@ -55,11 +55,9 @@ public final class KernelLoader {
             kernel.copyTo(memory, load, image.payloadOffset(), image.payloadSize());
             initrd.copyTo(memory, placement);
             memory.write(Layout.CMDLINE, cmdline);
-            BootParams params = BootParams.fromSetupHeader(image).cmdline(Layout.CMDLINE).e820(e820);
-            placement.ifPresent(p -> params.ramdisk(p.address(), p.size()));
             // acpi_rsdp_addr exists from protocol 2.14; older kernels find the RSDP by scanning 0xE0000-0xFFFFF.
-            if (image.version() >= BzImage.VERSION_ACPI_RSDP) request.acpiRsdp().ifPresent(params::acpiRsdp);
-            params.writeTo(memory, Layout.ZERO_PAGE);
+            writeZeroPage(memory, BootParams.fromSetupHeader(image), e820, placement,
+                    image.version() >= BzImage.VERSION_ACPI_RSDP ? request.acpiRsdp() : OptionalLong.empty());
             return new LoadedKernel(LoadedKernel.Format.BZIMAGE, EntryKind.LINUX_64, load + BzImage.ENTRY_64_OFFSET,
                     Layout.ZERO_PAGE, load, end, Layout.CMDLINE, cmdline.length - 1, placement, e820);
         }
@@ -86,23 +84,26 @@ public final class KernelLoader {
             memory.write(Layout.CMDLINE, cmdline);
             long bootInfo = switch (kind) {
                 case LINUX_64 -> {
-                    BootParams params = BootParams.withoutSetupHeader(BootParams.DEFAULT_CMDLINE_SIZE)
-                            .cmdline(Layout.CMDLINE).e820(e820);
-                    placement.ifPresent(p -> params.ramdisk(p.address(), p.size()));
-                    request.acpiRsdp().ifPresent(params::acpiRsdp);
-                    params.writeTo(memory, Layout.ZERO_PAGE);
+                    writeZeroPage(memory, BootParams.withoutSetupHeader(BootParams.DEFAULT_CMDLINE_SIZE), e820,
+                            placement, request.acpiRsdp());
                     yield Layout.ZERO_PAGE;
                 }
                 case PVH_32 -> {
-                    PvhStartInfo.write(memory, Layout.PVH_START_INFO, Layout.CMDLINE,
-                            placement.map(LoadedKernel.Placement::address).orElse(0L),
-                            placement.map(LoadedKernel.Placement::size).orElse(0L), e820, request.acpiRsdp());
+                    PvhStartInfo.write(memory, Layout.PVH_START_INFO, Layout.CMDLINE, placement, e820, request.acpiRsdp());
                     yield Layout.PVH_START_INFO;
                 }
             };
             return new LoadedKernel(LoadedKernel.Format.ELF, kind, entry, bootInfo, elf.physStart(), elf.physEnd(),
                     Layout.CMDLINE, cmdline.length - 1, placement, e820);
         }
+    }
+
+    private static void writeZeroPage(GuestMemory memory, BootParams params, E820Map e820,
+                                      Optional<LoadedKernel.Placement> initrd, OptionalLong rsdp) {
+        params.cmdline(Layout.CMDLINE).e820(e820);
+        initrd.ifPresent(p -> params.ramdisk(p.address(), p.size()));
+        rsdp.ifPresent(params::acpiRsdp);
+        params.writeTo(memory, Layout.ZERO_PAGE);
     }
 
     /** [start, end) must be RAM in the map (which implies: backed by guest memory). */

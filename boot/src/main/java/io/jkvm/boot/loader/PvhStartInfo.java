@@ -3,6 +3,7 @@ package io.jkvm.boot.loader;
 import io.jkvm.memory.GuestMemory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -29,18 +30,18 @@ public final class PvhStartInfo {
     private PvhStartInfo() {}
 
     /**
-     * The page for a start_info at {@code gpa}: command line at {@code cmdline}, the initrd (if
-     * {@code initrdSize > 0}) as module 0, the memory map, and the RSDP if given.
+     * The page for a start_info at {@code gpa}: command line at {@code cmdline}, the initrd (if any) as
+     * module 0, the memory map, and the RSDP if given.
      */
-    static byte[] build(long gpa, long cmdline, long initrdAddress, long initrdSize, E820Map map, OptionalLong rsdp) {
+    static byte[] build(long gpa, long cmdline, Optional<LoadedKernel.Placement> initrd, E820Map map, OptionalLong rsdp) {
         ByteBuffer page = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
         page.putInt(MAGIC_OFF, MAGIC).putInt(VERSION_OFF, VERSION);
         page.putLong(CMDLINE_PADDR, cmdline);
         page.putLong(RSDP_PADDR, rsdp.orElse(0));
-        if (initrdSize > 0) {
+        initrd.ifPresent(p -> {
             page.putInt(NR_MODULES, 1).putLong(MODLIST_PADDR, gpa + MODLIST);
-            page.putLong(MODLIST, initrdAddress).putLong(MODLIST + 8, initrdSize);
-        }
+            page.putLong(MODLIST, p.address()).putLong(MODLIST + 8, p.size());
+        });
         int i = 0;
         for (E820Map.Entry e : map.entries()) {
             int at = MEMMAP + i++ * MEMMAP_ENTRY_SIZE;
@@ -51,8 +52,8 @@ public final class PvhStartInfo {
     }
 
     /** Builds the page (see {@link #build}) and writes it to guest RAM at {@code gpa}. */
-    static void write(GuestMemory memory, long gpa, long cmdline, long initrdAddress, long initrdSize,
+    static void write(GuestMemory memory, long gpa, long cmdline, Optional<LoadedKernel.Placement> initrd,
                       E820Map map, OptionalLong rsdp) {
-        memory.write(gpa, build(gpa, cmdline, initrdAddress, initrdSize, map, rsdp));
+        memory.write(gpa, build(gpa, cmdline, initrd, map, rsdp));
     }
 }

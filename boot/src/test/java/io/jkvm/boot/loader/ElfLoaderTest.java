@@ -118,6 +118,16 @@ class ElfLoaderTest {
     }
 
     @Test
+    void pvhWithoutInitrdHasNoModulesAndPassesTheRsdp() throws Exception {
+        Path k = vmlinux(EM_X86_64, 0x100_0000, 0x100_1234);
+        LoadedKernel lk = KernelLoader.load(memory, BootRequest.of(k, Optional.empty(), "").withAcpiRsdp(Layout.ACPI_RSDP));
+        assertTrue(lk.initrd().isEmpty());
+        assertEquals(0, memory.readInt(Layout.PVH_START_INFO + 12), "nr_modules");
+        assertEquals(0, memory.readLong(Layout.PVH_START_INFO + 16), "modlist_paddr");
+        assertEquals(Layout.ACPI_RSDP, memory.readLong(Layout.PVH_START_INFO + 32));
+    }
+
+    @Test
     void sixtyFourBitEntryCanBeForcedDespiteAPvhNote() throws Exception {
         Path k = vmlinux(EM_X86_64, 0x100_0000, 0x100_1234);
         LoadedKernel lk = KernelLoader.load(memory, BootRequest.of(k, Optional.empty(), "").withEntry(EntryKind.LINUX_64));
