@@ -201,7 +201,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
             case QUEUE_SEL -> queueSel = v;
             case QUEUE_NUM -> { if (q != null) q.setSize(v); }
             case QUEUE_READY -> { if (q != null) writeQueueReady(q, v); }
-            case QUEUE_NOTIFY -> { if (v >= 0 && v < notify.length) notify[v].signal(); }
+            case QUEUE_NOTIFY -> { if (!closed && v >= 0 && v < notify.length) notify[v].signal(); }
             case INTERRUPT_ACK -> interruptStatus.accumulateAndGet(~v, (a, b) -> a & b);
             case STATUS -> writeStatus(v & 0xff);
             case QUEUE_DESC_LOW -> { if (q != null) q.setDescriptorTable(low(q.descriptorTable(), v)); }
@@ -295,7 +295,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         if (driverOk) device.activate(driverFeatures);
         status = next;
         // Buffers made available before DRIVER_OK get serviced now.
-        if (driverOk) for (EventFd fd : notify) fd.signal();
+        if (driverOk && !closed) for (EventFd fd : notify) fd.signal();
     }
 
     private boolean featuresAcceptable() {

@@ -5,13 +5,15 @@ import io.jkvm.io.EventFd;
 /**
  * The I/O thread of one virtqueue: it blocks on the queue's notify eventfd (a KVM ioeventfd, or signalled by
  * the transport for a QueueNotify write that reached userspace) and services the queue on each wake-up.
- * {@link #stop()} sets a flag and signals the eventfd, so the thread wakes, sees the flag and ends.
+ * {@link #stop()} sets a flag and signals the eventfd, so the thread wakes, sees the flag and ends. Nothing
+ * thrown by the service ends the thread: it is logged once and the thread waits for the next notification.
  */
 final class QueueWorker {
     private final EventFd notify;
     private final Runnable service;
     private final Thread thread;
     private volatile boolean stopping;
+    private boolean reported;
 
     QueueWorker(String name, EventFd notify, Runnable service) {
         this.notify = notify;
@@ -28,7 +30,13 @@ final class QueueWorker {
         while (true) {
             notify.await();
             if (stopping) return;
-            service.run();
+            try {
+                service.run();
+            } catch (RuntimeException e) { // e.g. the interrupt line failed: keep the thread, log once
+                if (!reported) System.getLogger(QueueWorker.class.getName())
+                        .log(System.Logger.Level.ERROR, thread.getName() + ": queue service failed", e);
+                reported = true;
+            }
         }
     }
 

@@ -6,7 +6,10 @@ package io.jkvm.devices.virtio;
  *
  * <p>{@link #processQueue} runs on the queue's I/O thread, with the queue locked against a concurrent
  * device reset; it pops chains with {@link Virtqueue#next()} and returns each with
- * {@link Virtqueue#complete(int)}. It must not throw for anything the guest put in the buffers.
+ * {@link Virtqueue#complete(int)}. It must not throw for anything the guest put in the buffers (an exception
+ * is contained by the transport, which then sets DEVICE_NEEDS_RESET). Each queue has its own I/O thread, so a
+ * device with several queues sees concurrent calls for different queues, never for the same one.
+ * {@link #activate} and {@link #reset} run on a vCPU thread while no queue is being processed.
  */
 public interface VirtioDevice extends AutoCloseable {
     /** The device ID of virtio 1.2 §5 (2 = block, 4 = entropy). */

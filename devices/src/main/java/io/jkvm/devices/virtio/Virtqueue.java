@@ -76,10 +76,6 @@ public final class Virtqueue {
         return maxSize;
     }
 
-    synchronized int size() {
-        return size;
-    }
-
     synchronized boolean ready() {
         return ready;
     }

@@ -266,5 +266,7 @@ class MmioTransportTest {
         long running = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("virtio-TestDevice")).count();
         assertEquals(0, running);
+        driver.write(QUEUE_NOTIFY, 0); // a late guest access after close is harmless
+        transport.close(); // idempotent
     }
 }

@@ -193,13 +193,15 @@ class VirtqueueTest {
     void indicesWrapAt16Bits() {
         VirtqueueDriver d = VirtqueueDriver.withQueue(memory, SIZE, 0);
         int requests = 0x10000 + 5;
+        d.writeDescriptor(3, DATA, 1, F_WRITE, 0);
         for (int i = 0; i < requests; i++) {
-            d.addChain(Buffer.writable(DATA, 1));
+            d.makeAvailable(3);
             DescriptorChain c = d.queue().next();
             assertNotNull(c, "request " + i);
             d.queue().complete(1);
         }
         assertEquals(requests & 0xffff, d.usedIdx());
+        assertEquals(3, d.usedId(requests - 1));
         assertFalse(d.queue().broken());
     }
 

@@ -315,6 +315,36 @@ class VirtioBlockTest {
     }
 
     @Test
+    void requestProcessingAllocatesNothing() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        header(T_IN, 4);
+        memory.write(DATA2 + 16, memory.read(HEADER, 16));
+        // one read and one write chain, made available again and again
+        driver.writeDescriptor(0, HEADER, 16, VirtqueueDriver.F_NEXT, 1);
+        driver.writeDescriptor(1, DATA, 4096, VirtqueueDriver.F_NEXT | VirtqueueDriver.F_WRITE, 2);
+        driver.writeDescriptor(2, STATUS, 1, VirtqueueDriver.F_WRITE, 0);
+        driver.writeDescriptor(3, DATA2 + 16, 16, VirtqueueDriver.F_NEXT, 4);
+        driver.writeDescriptor(4, DATA, 4096, VirtqueueDriver.F_NEXT, 5);
+        driver.writeDescriptor(5, STATUS + 1, 1, VirtqueueDriver.F_WRITE, 0);
+        memory.writeInt(DATA2 + 16, T_OUT);
+        for (int round = 0; round < 2; round++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            assertTrue(before > 0, "allocation accounting is supported");
+            for (int i = 0; i < 5000; i++) {
+                driver.makeAvailable(i % 2 == 0 ? 0 : 3);
+                block.processQueue(0, driver.queue());
+                driver.queue().needsInterrupt();
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertEquals(OK, memory.readByte(STATUS));
+            assertEquals(OK, memory.readByte(STATUS + 1));
+            // round 0 warms up (class loading, JIT); round 1 must not allocate per request
+            if (round == 1) assertTrue(allocated < 5000, "allocated " + allocated + " bytes for 5000 requests");
+        }
+    }
+
+    @Test
     void imageSizeMustBeWholeSectors() throws IOException {
         Path odd = dir.resolve("odd.img");
         Files.write(odd, new byte[1000]);
