@@ -29,6 +29,13 @@ public final class CpuidPatcher {
     public static final int ECX_CX16 = 1 << 13;
     /** Leaf 1 ECX[31]: running under a hypervisor. */
     public static final int ECX_HYPERVISOR = 1 << 31;
+    /**
+     * Leaf 1 ECX[24], TSC-deadline mode of the LAPIC timer (SDM Vol. 3A §10.5.4.1). KVM's in-kernel LAPIC
+     * implements it but KVM_GET_SUPPORTED_CPUID does not report it (api.rst: KVM_CAP_TSC_DEADLINE_TIMER).
+     * It matters here: on an ACPI hardware-reduced machine Linux has no PIT to calibrate the LAPIC timer
+     * against, and in TSC-deadline mode it needs no calibration (its TSC rate comes from kvmclock).
+     */
+    public static final int ECX_TSC_DEADLINE = 1 << 24;
     private static final int EBX_APIC_ID_SHIFT = 24;
     private static final int EBX_APIC_ID_MASK = 0xff << EBX_APIC_ID_SHIFT;
 
@@ -85,7 +92,7 @@ public final class CpuidPatcher {
 
     private CpuidEntry features(CpuidEntry e, int apicId) {
         int ebx = (e.ebx() & ~EBX_APIC_ID_MASK) | apicId << EBX_APIC_ID_SHIFT;
-        int ecx = e.ecx() | ECX_HYPERVISOR;
+        int ecx = e.ecx() | ECX_HYPERVISOR | ECX_TSC_DEADLINE;
         if (pvm) ecx &= ~ECX_CX16;
         return e.withRegisters(e.eax(), ebx, ecx, e.edx());
     }

@@ -29,11 +29,12 @@ class CpuidPatcherTest {
     }
 
     @Test
-    void writesTheApicIdAndHypervisorBit() {
+    void writesTheApicIdHypervisorAndTscDeadlineBits() {
         List<CpuidEntry> out = new CpuidPatcher(SUPPORTED, false).forVcpu(5);
         CpuidEntry leaf1 = find(out, 1, 0);
         assertEquals(0x0501_0800, leaf1.ebx(), "APIC id in EBX[31:24], the rest kept");
-        assertEquals(CpuidPatcher.ECX_HYPERVISOR | 0x2000 | 0b1, leaf1.ecx(), "CX16 kept off PVM");
+        assertEquals(CpuidPatcher.ECX_HYPERVISOR | CpuidPatcher.ECX_TSC_DEADLINE | 0x2000 | 0b1, leaf1.ecx(),
+                "CX16 kept off PVM, TSC-deadline announced");
         assertEquals(LEAF1.edx(), leaf1.edx());
         for (int[] leaf : new int[][] {{0xb, 0}, {0xb, 1}, {0x1f, 0}}) {
             CpuidEntry e = find(out, leaf[0], leaf[1]);
