@@ -1,5 +1,6 @@
 package io.jkvm.boot;
 
+import io.jkvm.boot.acpi.VirtioMmioWindow;
 import io.jkvm.boot.loader.BootConfigException;
 import io.jkvm.boot.loader.MemorySize;
 import io.jkvm.memory.GuestMemory;
@@ -100,10 +101,13 @@ public final class Layout {
     public static final long VIRTIO_MMIO_BASE = 0xd000_0000L;
     /** Size of one virtio-mmio window. */
     public static final long VIRTIO_MMIO_WINDOW_SIZE = 0x1000;
-    /** GSI of the first virtio-mmio device; device i uses GSI 5 + i. */
-    public static final int VIRTIO_MMIO_FIRST_IRQ = 5;
-    /** The IOAPIC has 24 pins (GSI 0–23), so at most 19 virtio-mmio devices (GSI 5–23). */
-    public static final int VIRTIO_MMIO_MAX_DEVICES = 24 - VIRTIO_MMIO_FIRST_IRQ;
+    /**
+     * The GSIs of virtio-mmio devices, in device order: the IOAPIC's 24 pins (GSI 0–23) minus the ones of
+     * the PC devices (0 PIT, 1 keyboard, 2 cascade, 3/4 serial, 8 RTC, 12 PS/2 mouse).
+     */
+    private static final int[] VIRTIO_MMIO_GSIS = {5, 6, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
+    /** How many virtio-mmio devices a machine can have: one per free GSI. */
+    public static final int VIRTIO_MMIO_MAX_DEVICES = VIRTIO_MMIO_GSIS.length;
 
     /** IOAPIC registers (the default base of the KVM in-kernel IOAPIC, MP spec / ACPI MADT). */
     public static final long IOAPIC_BASE = 0xfec0_0000L;
@@ -133,21 +137,13 @@ public final class Layout {
      */
     public static final int ACPI_POWER_PORT = 0x600;
 
-    /** One virtio-mmio device's register window and interrupt. */
-    public record MmioWindow(long base, long size, int irq) {
-        /** The kernel command-line item that declares this device without ACPI (virtio_mmio.device=). */
-        public String cmdlineItem() {
-            return String.format("virtio_mmio.device=%dK@%#x:%d", size / KIB, base, irq);
-        }
-    }
-
     /** The window of virtio-mmio device {@code index} (0-based). */
-    public static MmioWindow virtioMmio(int index) {
+    public static VirtioMmioWindow virtioMmio(int index) {
         if (index < 0 || index >= VIRTIO_MMIO_MAX_DEVICES)
             throw new BootConfigException("virtio-mmio device index " + index + " out of range (at most "
                     + VIRTIO_MMIO_MAX_DEVICES + " devices)");
-        return new MmioWindow(VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_WINDOW_SIZE, VIRTIO_MMIO_WINDOW_SIZE,
-                VIRTIO_MMIO_FIRST_IRQ + index);
+        return new VirtioMmioWindow(VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_WINDOW_SIZE, VIRTIO_MMIO_WINDOW_SIZE,
+                VIRTIO_MMIO_GSIS[index]);
     }
 
     /**

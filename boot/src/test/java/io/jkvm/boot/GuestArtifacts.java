@@ -34,6 +34,17 @@ public final class GuestArtifacts {
         return require("busybox", GuestCache::busybox);
     }
 
+    /** The artifact with file name {@code name} in the cache (vmlinuz-cloud, bzImage, vmlinux, busybox). */
+    public static Path named(String name) {
+        return switch (name) {
+            case "vmlinuz-cloud" -> debianCloudKernel();
+            case "bzImage" -> bzImage();
+            case "vmlinux" -> vmlinux();
+            case "busybox" -> busybox();
+            default -> throw new IllegalArgumentException("no guest artifact " + name);
+        };
+    }
+
     private static Path require(String name, Function<GuestCache, Optional<Path>> lookup) {
         Optional<Path> file = lookup.apply(CACHE);
         if (file.isPresent()) return file.get();

@@ -9,6 +9,7 @@ import io.jkvm.memory.GuestMemory;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import io.jkvm.boot.acpi.VirtioMmioWindow;
 import org.junit.jupiter.api.Test;
 
 class LayoutTest {
@@ -65,12 +66,13 @@ class LayoutTest {
     @Test
     void mmioWindowsLieInTheHoleClearOfApicsAndKvmPages() {
         for (int i = 0; i < Layout.VIRTIO_MMIO_MAX_DEVICES; i++) {
-            Layout.MmioWindow w = Layout.virtioMmio(i);
+            VirtioMmioWindow w = Layout.virtioMmio(i);
             assertTrue(w.base() >= Layout.MMIO_HOLE_START && w.base() + w.size() <= Layout.IOAPIC_BASE);
-            assertTrue(w.irq() > Layout.COM1_IRQ && w.irq() < 24);
+            assertTrue(w.gsi() > Layout.COM1_IRQ && w.gsi() < 24);
+            assertTrue(w.gsi() != 8 && w.gsi() != 12, "RTC and PS/2 mouse IRQs stay free");
         }
-        assertEquals(new Layout.MmioWindow(0xd0001000L, 0x1000, 6), Layout.virtioMmio(1));
-        assertEquals("virtio_mmio.device=4K@0xd0000000:5", Layout.virtioMmio(0).cmdlineItem());
+        assertEquals(new VirtioMmioWindow(0xd0001000L, 0x1000, 6), Layout.virtioMmio(1));
+        assertEquals(9, Layout.virtioMmio(3).gsi());
         assertThrows(BootConfigException.class, () -> Layout.virtioMmio(Layout.VIRTIO_MMIO_MAX_DEVICES));
         assertThrows(BootConfigException.class, () -> Layout.virtioMmio(-1));
         assertEquals(Layout.KVM_IDENTITY_MAP + 0x1000, Layout.KVM_TSS);

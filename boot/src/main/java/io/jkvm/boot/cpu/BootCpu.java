@@ -1,7 +1,7 @@
 package io.jkvm.boot.cpu;
 
 import io.jkvm.boot.Layout;
-import io.jkvm.boot.loader.LoadedKernel;
+import io.jkvm.boot.loader.EntryKind;
 import io.jkvm.kvm.CpuidEntry;
 import io.jkvm.kvm.Register;
 import io.jkvm.kvm.Regs;
@@ -29,35 +29,39 @@ public final class BootCpu {
         this.cpuid = new CpuidPatcher(supported, pvm);
     }
 
-    /** The CPU mode of {@code kernel}'s entry: long mode for the 64-bit boot protocol, 32-bit flat for PVH. */
-    static ModeSetup modeFor(LoadedKernel kernel) {
-        return switch (kernel.entryKind()) {
+    /** The CPU mode of a kernel entry: long mode for the 64-bit boot protocol, 32-bit flat for PVH. */
+    public static ModeSetup modeFor(EntryKind kind) {
+        return switch (kind) {
             case LINUX_64 -> new LongModeSetup(Layout.GDT, new PageTables(Layout.PML4, IDENTITY_MAPPED_GIB));
             case PVH_32 -> new ProtectedModeSetup(Layout.GDT);
         };
     }
 
     /**
-     * The registers at {@code kernel}'s entry: RIP/EIP = the entry point, interrupts off, and the boot
-     * information pointer where the protocol wants it (boot.rst 64-bit protocol: RSI = zero page; PVH:
+     * The registers at a kernel entry: RIP/EIP = {@code entry}, interrupts off, all else zero but the boot
+     * information pointer, where the protocol wants it (boot.rst 64-bit protocol: RSI = zero page; PVH:
      * EBX = hvm_start_info).
      */
-    static Regs entryRegs(LoadedKernel kernel) {
-        Register pointer = switch (kernel.entryKind()) {
+    public static Regs entryRegs(EntryKind kind, long entry, long bootInfo) {
+        Register pointer = switch (kind) {
             case LINUX_64 -> Register.RSI;
             case PVH_32 -> Register.RBX;
         };
-        return ModeSetup.startRegs(kernel.entryAddress()).set(pointer, kernel.bootInfoAddress());
+        return ModeSetup.startRegs(entry).set(pointer, bootInfo);
     }
 
     /** Writes the GDT (and page tables for long mode) that the boot processor's entry state refers to. */
-    public void writeTables(GuestMemory memory, LoadedKernel kernel) {
-        modeFor(kernel).writeTables(memory);
+    public void writeTables(GuestMemory memory, EntryKind kind) {
+        modeFor(kind).writeTables(memory);
     }
 
-    /** Readies vCPU 0 to run {@code kernel}'s first instruction. Needs the in-kernel irqchip. */
-    public void applyBootProcessor(Vcpu vcpu, LoadedKernel kernel) {
-        modeFor(kernel).enter(vcpu, cpuid.forVcpu(vcpu.id()), entryRegs(kernel));
+    /**
+     * Readies the boot processor to run a kernel's first instruction at {@code entry} with its boot
+     * information at {@code bootInfo}. Needs the in-kernel irqchip (for the LAPIC state); the tables must
+     * be written. CPUID goes first: KVM checks EFER and CR4 against it.
+     */
+    public void applyBootProcessor(Vcpu vcpu, EntryKind kind, long entry, long bootInfo) {
+        modeFor(kind).enter(vcpu, cpuid.forVcpu(vcpu.id()), entryRegs(kind, entry, bootInfo));
         applyFirmwareState(vcpu);
     }
 

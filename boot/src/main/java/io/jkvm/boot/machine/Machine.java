@@ -198,11 +198,9 @@ public final class Machine implements AutoCloseable {
             vm.mapMemory(memory);
 
             addLegacyDevices(vm, serialOut);
-            List<Layout.MmioWindow> windows = addVirtioDevices(config, vm, memory);
+            List<VirtioMmioWindow> windows = addVirtioDevices(config, vm, memory);
 
-            List<VirtioMmioWindow> described = config.discovery() == MachineConfig.VirtioDiscovery.ACPI
-                    ? windows.stream().map(w -> new VirtioMmioWindow(w.base(), w.size(), w.irq())).toList()
-                    : List.of();
+            List<VirtioMmioWindow> described = config.discovery() == MachineConfig.VirtioDiscovery.ACPI ? windows : List.of();
             AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
                     new AcpiPlatform(config.cpus(), described, Layout.ACPI_POWER_PORT, List.of(), true, true, true,
                             PmProfile.UNSPECIFIED));
@@ -210,16 +208,16 @@ public final class Machine implements AutoCloseable {
             List<String> items = new ArrayList<>();
             if (Kvm.isPvm()) items.addAll(PvmQuirks.KERNEL_SWITCHES);
             if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE)
-                windows.forEach(w -> items.add(w.cmdlineItem()));
+                windows.forEach(w -> items.add(MmioTransport.kernelCommandLineDevice(w.base(), w.gsi())));
             cmdline = KernelCmdline.withKernelItems(config.cmdline(), items);
             kernel = KernelLoader.load(memory, BootRequest.of(config.kernel(), config.initrd(), cmdline)
                     .withAcpiRsdp(acpi.rsdpAddress()));
 
             BootCpu boot = new BootCpu(kvm.supportedCpuid(), Kvm.isPvm());
-            boot.writeTables(memory, kernel);
+            boot.writeTables(memory, kernel.entryKind());
             for (int id = 0; id < config.cpus(); id++) {
                 Vcpu vcpu = own(vm.createVcpu(id));
-                if (id == 0) boot.applyBootProcessor(vcpu, kernel);
+                if (id == 0) boot.applyBootProcessor(vcpu, kernel.entryKind(), kernel.entryAddress(), kernel.bootInfoAddress());
                 else boot.applyApplicationProcessor(vcpu);
                 runners.add(new VcpuRunner(vcpu, pio, mmio, Kvm.isPvm()));
             }
@@ -245,7 +243,7 @@ public final class Machine implements AutoCloseable {
             runners.forEach(VcpuRunner::stop);
         }
 
-        private List<Layout.MmioWindow> addVirtioDevices(MachineConfig config, Vm vm, GuestMemory memory) {
+        private List<VirtioMmioWindow> addVirtioDevices(MachineConfig config, Vm vm, GuestMemory memory) {
             List<VirtioDevice> devices = new ArrayList<>();
             for (DiskSpec disk : config.disks()) {
                 try {
@@ -257,11 +255,11 @@ public final class Machine implements AutoCloseable {
                 }
             }
             if (config.rng()) devices.add(new VirtioRng());
-            List<Layout.MmioWindow> windows = new ArrayList<>();
+            List<VirtioMmioWindow> windows = new ArrayList<>();
             for (VirtioDevice device : devices) {
-                Layout.MmioWindow w = Layout.virtioMmio(windows.size());
+                VirtioMmioWindow w = Layout.virtioMmio(windows.size());
                 EventFd irq = own(new EventFd());
-                vm.registerIrqfd(irq, w.irq());
+                vm.registerIrqfd(irq, w.gsi());
                 MmioTransport transport = own(new MmioTransport(device, memory, new IrqfdLine(irq)));
                 mmio.register(w.base(), w.size(), transport);
                 // virtio 1.2 §4.2.2: QueueNotify takes the queue index; an ioeventfd per queue keeps the

@@ -10,6 +10,7 @@ import io.jkvm.kvm.Register;
 import io.jkvm.kvm.Regs;
 import java.util.Map;
 import java.util.stream.Collectors;
+import io.jkvm.boot.loader.EntryKind;
 import org.junit.jupiter.api.Test;
 
 /** The firmware-like parts of the Linux entry state: registers, FPU, MSRs, LAPIC. */
@@ -17,7 +18,7 @@ class BootStateTest {
 
     @Test
     void entryRegistersFollowThe64BitBootProtocol() {
-        Regs r = Linux64Entry.entryRegs(0x100_0200L, 0x7000);
+        Regs r = BootCpu.entryRegs(EntryKind.LINUX_64, 0x100_0200L, 0x7000);
         assertEquals(0x100_0200L, r.get(Register.RIP));
         assertEquals(0x7000, r.get(Register.RSI));
         assertEquals(0b10, r.get(Register.RFLAGS), "IF clear, reserved bit 1 set");

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
+import io.jkvm.boot.GuestArtifacts;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The real kernels through exactly the code path of a boot: Debian's cloud kernel (vmlinuz-cloud) and
- * jkvm's own kernel (bzImage, vmlinux). Skipped when a file is absent, see {@link GuestKernels}.
+ * jkvm's own kernel (bzImage, vmlinux). Skipped when a file is absent, see {@link GuestArtifacts}.
  */
 class RealKernelTest {
     private static final long MIB = 1 << 20;
@@ -27,7 +28,7 @@ class RealKernelTest {
     @ParameterizedTest
     @ValueSource(strings = {"vmlinuz-cloud", "bzImage"})
     void bzImageHeaderAndZeroPage(String name) throws Exception {
-        Path kernel = GuestKernels.require(name);
+        Path kernel = GuestArtifacts.named(name);
         byte[] file = Files.readAllBytes(kernel);
         BzImage image;
         try (ImageFile f = ImageFile.openKernel(kernel)) {
@@ -95,7 +96,7 @@ class RealKernelTest {
 
     @Test
     void vmlinuxSegmentsAndEntries() throws Exception {
-        Path kernel = GuestKernels.require("vmlinux");
+        Path kernel = GuestArtifacts.vmlinux();
         ElfKernel elf;
         try (ImageFile f = ImageFile.openKernel(kernel)) {
             elf = ElfKernel.parse(f);

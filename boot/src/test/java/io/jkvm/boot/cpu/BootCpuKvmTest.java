@@ -17,10 +17,11 @@ import io.jkvm.kvm.Vm;
 import io.jkvm.memory.GuestMemory;
 import io.jkvm.testing.KvmTests;
 import java.util.List;
+import io.jkvm.boot.loader.EntryKind;
 import org.junit.jupiter.api.Test;
 
 /** KVM accepts the Linux entry state and reports it back as set (no guest runs). */
-class Linux64EntryKvmTest {
+class BootCpuKvmTest {
 
     @Test
     void kvmTakesTheLinuxEntryState() {
@@ -30,10 +31,9 @@ class Linux64EntryKvmTest {
             vm.mapMemory(memory);
             vm.createIrqchip();
             Vcpu vcpu = vm.createVcpu(1);
-            LongModeSetup mode = new LongModeSetup(0x500, new PageTables(0x9000, 1));
-            mode.writeTables(memory);
-            new Linux64Entry(mode, new CpuidPatcher(kvm.supportedCpuid(), Kvm.isPvm()))
-                    .apply(vcpu, 0x100_0200L, 0x7000);
+            BootCpu boot = new BootCpu(kvm.supportedCpuid(), Kvm.isPvm());
+            boot.writeTables(memory, EntryKind.LINUX_64);
+            boot.applyBootProcessor(vcpu, EntryKind.LINUX_64, 0x100_0200L, 0x7000);
 
             Regs regs = vcpu.getRegs();
             assertEquals(0x100_0200L, regs.get(Register.RIP));
@@ -43,7 +43,7 @@ class Linux64EntryKvmTest {
             Sregs sregs = vcpu.getSregs();
             assertEquals(ModeSetup.EFER_LME | ModeSetup.EFER_LMA,
                     sregs.get(ControlRegister.EFER) & (ModeSetup.EFER_LME | ModeSetup.EFER_LMA));
-            assertEquals(0x9000, sregs.get(ControlRegister.CR3));
+            assertEquals(io.jkvm.boot.Layout.PML4, sregs.get(ControlRegister.CR3));
             assertTrue(sregs.segment(SegmentRegister.CS).l());
             assertEquals(Gdt.CODE_SELECTOR, sregs.segment(SegmentRegister.CS).selector());
 
