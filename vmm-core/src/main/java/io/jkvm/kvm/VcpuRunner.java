@@ -35,7 +35,14 @@ public final class VcpuRunner {
     /** Starts the loop on a new platform thread named "vcpu-&lt;id&gt;". */
     public synchronized void start() {
         if (thread != null) throw new IllegalStateException("vcpu " + vcpu.id() + " already started");
-        thread = new Thread(() -> outcome = run(), "vcpu-" + vcpu.id());
+        thread = new Thread(() -> {
+            try {
+                outcome = run();
+            } catch (Throwable t) { // an Error: still tell await() how the run ended
+                outcome = new RunOutcome.Failed("vcpu " + vcpu.id() + " thread died: " + t, "");
+                throw t;
+            }
+        }, "vcpu-" + vcpu.id());
         thread.start();
     }
 
@@ -56,11 +63,11 @@ public final class VcpuRunner {
      */
     public RunOutcome run() {
         ThreadKick k = ThreadKick.armCurrentThread();
-        vcpu.setSignalMask(k.kvmSignalMask());
-        synchronized (kickLock) {
-            kick = k;
-        }
         try {
+            vcpu.setSignalMask(k.kvmSignalMask());
+            synchronized (kickLock) {
+                kick = k;
+            }
             return loop(k);
         } catch (RuntimeException e) {
             return new RunOutcome.Failed("vcpu " + vcpu.id() + ": " + e, vcpu.registerDump());
