@@ -10,7 +10,7 @@ import io.jkvm.kvm.sys.ThreadKick;
  * the kernel, with immediate_exit and a real-time signal ({@link ThreadKick}), never a JVM signal.
  */
 public final class VcpuRunner {
-    private final Vcpu vcpu;
+    private final RunLoopVcpu vcpu;
     private final ExitStats stats = new ExitStats();
     private final ExitDispatcher dispatcher;
     private final Object kickLock = new Object();
@@ -24,12 +24,12 @@ public final class VcpuRunner {
      *                        {@link Kvm#isPvm()}
      */
     public VcpuRunner(Vcpu vcpu, Bus pio, Bus mmio, boolean emulationQuirks) {
+        this(vcpu.forRunLoop(), pio, mmio, emulationQuirks);
+    }
+
+    VcpuRunner(RunLoopVcpu vcpu, Bus pio, Bus mmio, boolean emulationQuirks) {
         this.vcpu = vcpu;
-        this.dispatcher = new ExitDispatcher(pio, mmio, new VcpuControl() {
-            @Override public void skipInstruction(int length) { vcpu.skipInstruction(length); }
-            @Override public void injectException(VcpuEvents.ExceptionEvent e) { vcpu.injectException(e); }
-            @Override public String registerDump() { return vcpu.registerDump(); }
-        }, emulationQuirks, stats);
+        this.dispatcher = new ExitDispatcher(pio, mmio, vcpu, emulationQuirks, stats);
     }
 
     /** Starts the loop on a new platform thread named "vcpu-&lt;id&gt;". */
@@ -116,9 +116,5 @@ public final class VcpuRunner {
     /** Exit statistics; complete once the run has ended. */
     public ExitStats stats() {
         return stats;
-    }
-
-    public Vcpu vcpu() {
-        return vcpu;
     }
 }
