@@ -106,10 +106,11 @@ public final class VcpuRunner {
      * returns {@link RunOutcome.Stopped}. Any thread may call this, any number of times.
      */
     public void stop() {
-        stopRequested = true;
-        vcpu.kvmRun().setImmediateExit(true);
+        stopRequested = true; // seen by a loop that has not armed yet, or is between two KVM_RUNs
         synchronized (kickLock) {
-            if (kick != null) kick.kick();
+            if (kick == null) return; // not running (yet, or any more): kvm_run may be unmapped
+            vcpu.kvmRun().setImmediateExit(true); // KVM_RUN not yet entered returns at once
+            kick.kick(); // KVM_RUN already blocking returns EINTR
         }
     }
 
