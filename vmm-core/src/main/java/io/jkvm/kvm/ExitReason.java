@@ -1,5 +1,7 @@
 package io.jkvm.kvm;
 
+import java.util.Arrays;
+
 /**
  * kvm_run.exit_reason (KVM_EXIT_* in linux/kvm.h). Architecture-specific reasons of other architectures
  * and codes newer than this list map to {@link #UNRECOGNIZED}.
@@ -15,7 +17,7 @@ public enum ExitReason {
     private static final ExitReason[] BY_CODE = new ExitReason[64];
 
     static {
-        java.util.Arrays.fill(BY_CODE, UNRECOGNIZED);
+        Arrays.fill(BY_CODE, UNRECOGNIZED);
         for (ExitReason r : values()) if (r.code >= 0) BY_CODE[r.code] = r;
     }
 

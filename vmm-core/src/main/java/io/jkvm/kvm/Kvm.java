@@ -23,10 +23,9 @@ public final class Kvm implements AutoCloseable {
     /** The only stable KVM API version (api.rst 4.1 KVM_GET_API_VERSION). */
     public static final int API_VERSION = 12;
     private static final Path PVM_MODULE = Path.of("/sys/module/kvm_pvm");
-    /** KVM_GET_SUPPORTED_CPUID fails with E2BIG when nent is too small (api.rst 4.46); we grow to this. */
+    /** The most CPUID entries and MSR indices we accept from KVM. */
     private static final int MAX_CPUID_ENTRIES = 1024;
     private static final int MAX_MSR_INDICES = 4096;
-    private static final int E2BIG = 7;
 
     private final int fd;
     private final Deque<Vm> vms = new ArrayDeque<>();
@@ -90,13 +89,20 @@ public final class Kvm implements AutoCloseable {
 
     /** KVM_GET_SUPPORTED_CPUID: every CPUID leaf KVM can present to a guest, with the bits it supports. */
     public List<CpuidEntry> supportedCpuid() {
+        return getCpuid2(fd, KvmIoctl.KVM_GET_SUPPORTED_CPUID);
+    }
+
+    /**
+     * A struct kvm_cpuid2 read through {@code ioctl} (KVM_GET_SUPPORTED_CPUID, KVM_GET_CPUID2): both fail
+     * with E2BIG while nent is too small (api.rst 4.46), so the buffer grows until the entries fit.
+     */
+    static List<CpuidEntry> getCpuid2(int fd, KvmIoctl ioctl) {
         for (int n = 64; ; n *= 2) {
             ByteBuffer b = Structs.allocate(KvmStructs.Cpuid2.SIZE + n * KvmStructs.CpuidEntry2.SIZE);
             b.putInt(KvmStructs.Cpuid2.NENT, n);
-            if (KvmIoctl.KVM_GET_SUPPORTED_CPUID.invoke(fd, Structs.address(b)) >= 0) return readCpuid2(b);
+            if (ioctl.invoke(fd, Structs.address(b)) >= 0) return readCpuid2(b);
             int errno = Native.errno();
-            if (errno != E2BIG || n >= MAX_CPUID_ENTRIES)
-                throw new NativeException(KvmIoctl.KVM_GET_SUPPORTED_CPUID.name(), errno);
+            if (errno != Native.E2BIG || n >= MAX_CPUID_ENTRIES) throw new NativeException(ioctl.name(), errno);
         }
     }
 
@@ -120,7 +126,7 @@ public final class Kvm implements AutoCloseable {
                 return indices;
             }
             int errno = Native.errno();
-            if (errno != E2BIG || n >= MAX_MSR_INDICES)
+            if (errno != Native.E2BIG || n >= MAX_MSR_INDICES)
                 throw new NativeException(KvmIoctl.KVM_GET_MSR_INDEX_LIST.name(), errno);
         }
     }

@@ -17,9 +17,6 @@ import java.util.function.Consumer;
  * The getters and setters allocate (set-up and dumps); {@link #run()} and the exit-path helpers do not.
  */
 public final class Vcpu implements AutoCloseable {
-    private static final int E2BIG = 7;
-    private static final int MAX_CPUID_ENTRIES = 1024;
-
     private final int id;
     private final int fd;
     private final SharedMapping runMapping;
@@ -146,13 +143,7 @@ public final class Vcpu implements AutoCloseable {
 
     /** KVM_GET_CPUID2: the CPUID leaves last set. */
     public List<CpuidEntry> getCpuid2() {
-        for (int n = 64; ; n *= 2) {
-            ByteBuffer b = Structs.allocate(KvmStructs.Cpuid2.SIZE + n * KvmStructs.CpuidEntry2.SIZE);
-            b.putInt(KvmStructs.Cpuid2.NENT, n);
-            if (KvmIoctl.KVM_GET_CPUID2.invoke(fd, Structs.address(b)) >= 0) return Kvm.readCpuid2(b);
-            int errno = Native.errno();
-            if (errno != E2BIG || n >= MAX_CPUID_ENTRIES) throw new NativeException(KvmIoctl.KVM_GET_CPUID2.name(), errno);
-        }
+        return Kvm.getCpuid2(fd, KvmIoctl.KVM_GET_CPUID2);
     }
 
     public LapicState getLapic() {
@@ -213,6 +204,19 @@ public final class Vcpu implements AutoCloseable {
         KvmIoctl.KVM_GET_VCPU_EVENTS.call(fd, at);
         VcpuEvents.writeException(exitEvents, exception);
         KvmIoctl.KVM_SET_VCPU_EVENTS.call(fd, at);
+    }
+
+    /** This vCPU as its run loop sees it. */
+    RunLoopVcpu forRunLoop() {
+        return new RunLoopVcpu() {
+            @Override public int id() { return id; }
+            @Override public KvmRun kvmRun() { return kvmRun; }
+            @Override public boolean run() { return Vcpu.this.run(); }
+            @Override public void setSignalMask(long address) { Vcpu.this.setSignalMask(address); }
+            @Override public void skipInstruction(int length) { Vcpu.this.skipInstruction(length); }
+            @Override public void injectException(VcpuEvents.ExceptionEvent e) { Vcpu.this.injectException(e); }
+            @Override public String registerDump() { return Vcpu.this.registerDump(); }
+        };
     }
 
     /** The registers and special registers, readable, for a failure report; never throws. */

@@ -10,7 +10,7 @@ import io.jkvm.kvm.sys.ThreadKick;
  * the kernel, with immediate_exit and a real-time signal ({@link ThreadKick}), never a JVM signal.
  */
 public final class VcpuRunner {
-    private final Vcpu vcpu;
+    private final RunLoopVcpu vcpu;
     private final ExitStats stats = new ExitStats();
     private final ExitDispatcher dispatcher;
     private final Object kickLock = new Object();
@@ -24,18 +24,25 @@ public final class VcpuRunner {
      *                        {@link Kvm#isPvm()}
      */
     public VcpuRunner(Vcpu vcpu, Bus pio, Bus mmio, boolean emulationQuirks) {
+        this(vcpu.forRunLoop(), pio, mmio, emulationQuirks);
+    }
+
+    VcpuRunner(RunLoopVcpu vcpu, Bus pio, Bus mmio, boolean emulationQuirks) {
         this.vcpu = vcpu;
-        this.dispatcher = new ExitDispatcher(pio, mmio, new VcpuControl() {
-            @Override public void skipInstruction(int length) { vcpu.skipInstruction(length); }
-            @Override public void injectException(VcpuEvents.ExceptionEvent e) { vcpu.injectException(e); }
-            @Override public String registerDump() { return vcpu.registerDump(); }
-        }, emulationQuirks, stats);
+        this.dispatcher = new ExitDispatcher(pio, mmio, vcpu, emulationQuirks, stats);
     }
 
     /** Starts the loop on a new platform thread named "vcpu-&lt;id&gt;". */
     public synchronized void start() {
         if (thread != null) throw new IllegalStateException("vcpu " + vcpu.id() + " already started");
-        thread = new Thread(() -> outcome = run(), "vcpu-" + vcpu.id());
+        thread = new Thread(() -> {
+            try {
+                outcome = run();
+            } catch (Throwable t) { // an Error: still tell await() how the run ended
+                outcome = new RunOutcome.Failed("vcpu " + vcpu.id() + " thread died: " + t, "");
+                throw t;
+            }
+        }, "vcpu-" + vcpu.id());
         thread.start();
     }
 
@@ -56,11 +63,11 @@ public final class VcpuRunner {
      */
     public RunOutcome run() {
         ThreadKick k = ThreadKick.armCurrentThread();
-        vcpu.setSignalMask(k.kvmSignalMask());
-        synchronized (kickLock) {
-            kick = k;
-        }
         try {
+            vcpu.setSignalMask(k.kvmSignalMask());
+            synchronized (kickLock) {
+                kick = k;
+            }
             return loop(k);
         } catch (RuntimeException e) {
             return new RunOutcome.Failed("vcpu " + vcpu.id() + ": " + e, vcpu.registerDump());
@@ -99,19 +106,16 @@ public final class VcpuRunner {
      * returns {@link RunOutcome.Stopped}. Any thread may call this, any number of times.
      */
     public void stop() {
-        stopRequested = true;
-        vcpu.kvmRun().setImmediateExit(true);
+        stopRequested = true; // seen by a loop that has not armed yet, or is between two KVM_RUNs
         synchronized (kickLock) {
-            if (kick != null) kick.kick();
+            if (kick == null) return; // not running (yet, or any more): kvm_run may be unmapped
+            vcpu.kvmRun().setImmediateExit(true); // KVM_RUN not yet entered returns at once
+            kick.kick(); // KVM_RUN already blocking returns EINTR
         }
     }
 
     /** Exit statistics; complete once the run has ended. */
     public ExitStats stats() {
         return stats;
-    }
-
-    public Vcpu vcpu() {
-        return vcpu;
     }
 }

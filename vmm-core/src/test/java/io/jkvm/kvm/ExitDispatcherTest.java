@@ -34,7 +34,7 @@ class ExitDispatcherTest {
     }
 
     /** A vCPU that records what exit handling did to it. */
-    static final class FakeVcpu implements VcpuControl {
+    static class FakeVcpu implements VcpuControl {
         final List<String> log = new ArrayList<>();
 
         @Override
