@@ -57,35 +57,39 @@ public final class RawFile implements AutoCloseable {
 
     /** Reads {@code length} bytes at {@code fileOffset} into guest RAM at {@code gpa}. Short reads past EOF fill zeros. */
     public void readInto(GuestMemory memory, long gpa, int length, long fileOffset) throws IOException {
-        long host = memory.hostAddress(gpa, length);
-        long done = 0;
-        while (done < length) {
-            long n = LibC.INSTANCE.pread(fd, host + done, length - done, fileOffset + done);
-            if (n < 0) {
-                if (Native.errno() == Native.EINTR) continue;
-                throw new IOException(path + ": pread: " + Native.strerror(Native.errno()));
-            }
-            if (n == 0) {
-                memory.fill(gpa + done, length - done, (byte) 0);
-                return;
-            }
-            done += n;
-        }
+        long done = transfer(PREAD, memory.hostAddress(gpa, length), length, fileOffset);
+        if (done < length) memory.fill(gpa + done, length - done, (byte) 0);
     }
 
     /** Writes {@code length} bytes of guest RAM at {@code gpa} to {@code fileOffset}. */
     public void writeFrom(GuestMemory memory, long gpa, int length, long fileOffset) throws IOException {
         if (readOnly) throw new IOException(path + ": read-only");
-        long host = memory.hostAddress(gpa, length);
+        if (transfer(PWRITE, memory.hostAddress(gpa, length), length, fileOffset) < length)
+            throw new IOException(path + ": pwrite wrote nothing (disk full?)");
+    }
+
+    /** pread(2) or pwrite(2): both take (fd, buffer address, count, offset). */
+    private interface PositionalIo {
+        long call(int fd, long address, long count, long offset);
+    }
+
+    private static final PositionalIo PREAD = LibC.INSTANCE::pread;
+    private static final PositionalIo PWRITE = LibC.INSTANCE::pwrite;
+
+    /** Repeats {@code io} until {@code length} bytes moved or end of file; returns the bytes moved. */
+    private long transfer(PositionalIo io, long host, int length, long fileOffset) throws IOException {
         long done = 0;
         while (done < length) {
-            long n = LibC.INSTANCE.pwrite(fd, host + done, length - done, fileOffset + done);
+            long n = io.call(fd, host + done, length - done, fileOffset + done);
             if (n < 0) {
-                if (Native.errno() == Native.EINTR) continue;
-                throw new IOException(path + ": pwrite: " + Native.strerror(Native.errno()));
+                int errno = Native.errno();
+                if (errno == Native.EINTR) continue;
+                throw new IOException(path + ": " + (io == PREAD ? "pread" : "pwrite") + ": " + Native.strerror(errno));
             }
+            if (n == 0) break;
             done += n;
         }
+        return done;
     }
 
     /** fdatasync(2): the data the guest wrote is on stable storage. */

@@ -5,7 +5,7 @@ import io.jkvm.kvm.sys.KvmStructs;
 import io.jkvm.kvm.sys.LibC;
 import io.jkvm.kvm.sys.Native;
 import io.jkvm.kvm.sys.NativeException;
-import io.jkvm.kvm.sys.SharedMapping;
+import io.jkvm.kvm.sys.Mapping;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +19,7 @@ import java.util.function.Consumer;
 public final class Vcpu implements AutoCloseable {
     private final int id;
     private final int fd;
-    private final SharedMapping runMapping;
+    private final Mapping runMapping;
     private final KvmRun kvmRun;
     private final Consumer<Vcpu> onClose;
     // Argument buffers of the exit path (vCPU thread only): allocated once.
@@ -31,7 +31,7 @@ public final class Vcpu implements AutoCloseable {
         this.id = id;
         this.fd = fd;
         try {
-            this.runMapping = new SharedMapping(fd, mmapSize);
+            this.runMapping = Mapping.shared(fd, mmapSize);
         } catch (NativeException e) {
             LibC.INSTANCE.close(fd);
             throw e;

@@ -1,6 +1,6 @@
 package io.jkvm.memory;
 
-import io.jkvm.kvm.sys.AnonymousMapping;
+import io.jkvm.kvm.sys.Mapping;
 import io.jkvm.kvm.sys.Native;
 import io.jkvm.kvm.sys.RawMemory;
 import java.nio.ByteBuffer;
@@ -17,9 +17,9 @@ import java.util.List;
  */
 public final class GuestMemory implements AutoCloseable {
     private final GuestRegion[] regions;
-    private final AnonymousMapping[] mappings;
+    private final Mapping[] mappings;
 
-    private GuestMemory(GuestRegion[] regions, AnonymousMapping[] mappings) {
+    private GuestMemory(GuestRegion[] regions, Mapping[] mappings) {
         this.regions = regions;
         this.mappings = mappings;
     }
@@ -40,15 +40,15 @@ public final class GuestMemory implements AutoCloseable {
             previousEnd = r.guestAddress() + r.size();
         }
         GuestRegion[] regions = new GuestRegion[sorted.size()];
-        AnonymousMapping[] mappings = new AnonymousMapping[sorted.size()];
+        Mapping[] mappings = new Mapping[sorted.size()];
         try {
             for (int i = 0; i < regions.length; i++) {
                 Range r = sorted.get(i);
-                mappings[i] = new AnonymousMapping(r.size());
+                mappings[i] = Mapping.anonymous(r.size());
                 regions[i] = new GuestRegion(r.guestAddress(), r.size(), mappings[i].address());
             }
         } catch (RuntimeException e) {
-            for (AnonymousMapping m : mappings) if (m != null) m.close();
+            for (Mapping m : mappings) if (m != null) m.close();
             throw e;
         }
         return new GuestMemory(regions, mappings);

@@ -111,14 +111,15 @@ public final class Machine implements AutoCloseable {
     /** Runs the guest on one platform thread per vCPU until it ends, and returns how it ended. */
     public RunOutcome run() throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
-        for (VcpuRunner r : runners) {
+        for (int id = 0; id < runners.size(); id++) {
+            VcpuRunner r = runners.get(id);
             Thread t = new Thread(() -> {
                 try {
                     end.complete(r.run());
                 } catch (Throwable e) {
                     end.completeExceptionally(e);
                 }
-            }, "vcpu-" + r.vcpu().id());
+            }, "vcpu-" + id);
             threads.add(t);
             t.start();
         }
