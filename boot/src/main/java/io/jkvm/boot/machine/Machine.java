@@ -183,12 +183,31 @@ public final class Machine implements AutoCloseable {
             return resource;
         }
 
+        /**
+         * Everything that only needs guest memory (disks, ACPI tables, the kernel) comes first, so bad input
+         * is reported before /dev/kvm is even opened; then the KVM objects, devices and vCPUs.
+         */
         void build(MachineConfig config, IntConsumer serialOut) {
-            List<GuestMemory.Range> ram = Layout.ramRanges(config.memory()); // validates before KVM is touched
+            GuestMemory memory = own(GuestMemory.allocate(Layout.ramRanges(config.memory())));
+            List<VirtioDevice> devices = openVirtioDevices(config);
+            List<VirtioMmioWindow> windows = new ArrayList<>();
+            for (int i = 0; i < devices.size(); i++) windows.add(Layout.virtioMmio(i));
+
+            List<VirtioMmioWindow> described = config.discovery() == MachineConfig.VirtioDiscovery.ACPI ? windows : List.of();
+            AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
+                    new AcpiPlatform(config.cpus(), described, Layout.ACPI_POWER_PORT, List.of(), true, true, true,
+                            PmProfile.UNSPECIFIED));
+            List<String> items = new ArrayList<>();
+            if (Kvm.isPvm()) items.addAll(PvmQuirks.KERNEL_SWITCHES);
+            if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE)
+                windows.forEach(w -> items.add(MmioTransport.kernelCommandLineDevice(w.base(), w.gsi())));
+            cmdline = KernelCmdline.withKernelItems(config.cmdline(), items);
+            kernel = KernelLoader.load(memory, BootRequest.of(config.kernel(), config.initrd(), cmdline)
+                    .withAcpiRsdp(acpi.rsdpAddress()));
+
             Kvm kvm = own(Kvm.open());
             if (config.cpus() > kvm.maxVcpus())
                 throw new BootConfigException("--cpus " + config.cpus() + " is above this KVM's maximum of " + kvm.maxVcpus());
-            GuestMemory memory = own(GuestMemory.allocate(ram));
             Vm vm = own(kvm.createVm());
             // api.rst: KVM_SET_TSS_ADDR and the identity map go in an unused 3 pages below 4 GiB; the
             // irqchip must exist before any vCPU, PIT2 after the irqchip.
@@ -197,22 +216,8 @@ public final class Machine implements AutoCloseable {
             vm.createIrqchip();
             vm.createPit2();
             vm.mapMemory(memory);
-
             addLegacyDevices(vm, serialOut);
-            List<VirtioMmioWindow> windows = addVirtioDevices(config, vm, memory);
-
-            List<VirtioMmioWindow> described = config.discovery() == MachineConfig.VirtioDiscovery.ACPI ? windows : List.of();
-            AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
-                    new AcpiPlatform(config.cpus(), described, Layout.ACPI_POWER_PORT, List.of(), true, true, true,
-                            PmProfile.UNSPECIFIED));
-
-            List<String> items = new ArrayList<>();
-            if (Kvm.isPvm()) items.addAll(PvmQuirks.KERNEL_SWITCHES);
-            if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE)
-                windows.forEach(w -> items.add(MmioTransport.kernelCommandLineDevice(w.base(), w.gsi())));
-            cmdline = KernelCmdline.withKernelItems(config.cmdline(), items);
-            kernel = KernelLoader.load(memory, BootRequest.of(config.kernel(), config.initrd(), cmdline)
-                    .withAcpiRsdp(acpi.rsdpAddress()));
+            for (int i = 0; i < devices.size(); i++) addVirtioDevice(vm, memory, devices.get(i), windows.get(i));
 
             BootCpu boot = new BootCpu(kvm.supportedCpuid(), Kvm.isPvm());
             boot.writeTables(memory, kernel.entryKind());
@@ -244,7 +249,8 @@ public final class Machine implements AutoCloseable {
             runners.forEach(VcpuRunner::stop);
         }
 
-        private List<VirtioMmioWindow> addVirtioDevices(MachineConfig config, Vm vm, GuestMemory memory) {
+        /** The virtio devices in window order: the disks, then the entropy source. */
+        private List<VirtioDevice> openVirtioDevices(MachineConfig config) {
             List<VirtioDevice> devices = new ArrayList<>();
             for (DiskSpec disk : config.disks()) {
                 try {
@@ -252,26 +258,24 @@ public final class Machine implements AutoCloseable {
                     owned.push(block::close); // idempotent; the transport closes it too
                     devices.add(block);
                 } catch (IOException e) {
-                    throw new BootConfigException("--disk " + disk.path() + ": " + e.getMessage());
+                    throw new BootConfigException("--disk: " + e.getMessage());
                 }
             }
             if (config.rng()) devices.add(new VirtioRng());
-            List<VirtioMmioWindow> windows = new ArrayList<>();
-            for (VirtioDevice device : devices) {
-                VirtioMmioWindow w = Layout.virtioMmio(windows.size());
-                EventFd irq = own(new EventFd());
-                vm.registerIrqfd(irq, w.gsi());
-                MmioTransport transport = own(new MmioTransport(device, memory, new IrqfdLine(irq)));
-                mmio.register(w.base(), w.size(), transport);
-                // virtio 1.2 §4.2.2: QueueNotify takes the queue index; an ioeventfd per queue keeps the
-                // notification in the kernel (no exit to userspace).
-                for (int q = 0; q < transport.queueCount(); q++)
-                    vm.registerIoeventfd(transport.notifyEventFd(q), w.base() + MmioTransport.QUEUE_NOTIFY_OFFSET,
-                            4, false, OptionalLong.of(q));
-                transports.add(transport);
-                windows.add(w);
-            }
-            return windows;
+            return devices;
+        }
+
+        private void addVirtioDevice(Vm vm, GuestMemory memory, VirtioDevice device, VirtioMmioWindow w) {
+            EventFd irq = own(new EventFd());
+            vm.registerIrqfd(irq, w.gsi());
+            MmioTransport transport = own(new MmioTransport(device, memory, new IrqfdLine(irq)));
+            mmio.register(w.base(), w.size(), transport);
+            // virtio 1.2 §4.2.2: QueueNotify takes the queue index; an ioeventfd per queue keeps the
+            // notification in the kernel (no exit to userspace).
+            for (int q = 0; q < transport.queueCount(); q++)
+                vm.registerIoeventfd(transport.notifyEventFd(q), w.base() + MmioTransport.QUEUE_NOTIFY_OFFSET,
+                        4, false, OptionalLong.of(q));
+            transports.add(transport);
         }
     }
 }

@@ -9,28 +9,28 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Builders for minimal kernel images: a bzImage setup header + payload, and ELF64 files. */
-final class TestImages {
+public final class TestImages {
     private TestImages() {}
 
     /** A bzImage with sensible defaults (protocol 2.15, 64-bit, relocatable, 16 MiB pref_address); setters change them. */
-    static final class BzImageBuilder {
-        int setupSects = 3;
-        int version = 0x020f;
-        int loadflags = BzImage.LOADED_HIGH;
-        int xloadflags = 0b1_0011; // XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G | XLF_5LEVEL
-        int bootFlag = BzImage.BOOT_FLAG_MAGIC;
-        int magic = BzImage.HDRS_MAGIC;
-        int jumpDisplacement = 0x6a; // header ends at 0x26c (2.15)
-        boolean relocatable = true;
-        int kernelAlignment = 0x20_0000;
-        long prefAddress = 0x100_0000;
-        int initSize = 0x40_0000;
-        int cmdlineSize = 0x7ff;
-        int initrdAddrMax = 0x7fff_ffff;
-        int payloadSize = 0x3000;
-        int syssizeExtra = 0; // positive: declare more payload than the file has
+    public static final class BzImageBuilder {
+        public int setupSects = 3;
+        public int version = 0x020f;
+        public int loadflags = BzImage.LOADED_HIGH;
+        public int xloadflags = 0b1_0011; // XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G | XLF_5LEVEL
+        public int bootFlag = BzImage.BOOT_FLAG_MAGIC;
+        public int magic = BzImage.HDRS_MAGIC;
+        public int jumpDisplacement = 0x6a; // header ends at 0x26c (2.15)
+        public boolean relocatable = true;
+        public int kernelAlignment = 0x20_0000;
+        public long prefAddress = 0x100_0000;
+        public int initSize = 0x40_0000;
+        public int cmdlineSize = 0x7ff;
+        public int initrdAddrMax = 0x7fff_ffff;
+        public int payloadSize = 0x3000;
+        public int syssizeExtra = 0; // positive: declare more payload than the file has
 
-        byte[] build() {
+        public byte[] build() {
             int setupSize = ((setupSects == 0 ? 4 : setupSects) + 1) * 512;
             ByteBuffer b = ByteBuffer.allocate(setupSize + payloadSize).order(ByteOrder.LITTLE_ENDIAN);
             b.put(0x1f1, (byte) setupSects);
@@ -56,13 +56,13 @@ final class TestImages {
     }
 
     /** One PT_LOAD segment for {@link #elf}. */
-    record Seg(long paddr, long vaddr, byte[] data, long memSize) {}
+    public record Seg(long paddr, long vaddr, byte[] data, long memSize) {}
 
     /**
      * An ELF64 executable with the given machine, entry and PT_LOAD segments, plus (if {@code pvhEntry >= 0})
      * a PT_NOTE holding a "Xen" note of type 18 with an 8-byte descriptor.
      */
-    static byte[] elf(int machine, long entry, List<Seg> segs, long pvhEntry) {
+    public static byte[] elf(int machine, long entry, List<Seg> segs, long pvhEntry) {
         boolean note = pvhEntry >= 0;
         int phnum = segs.size() + (note ? 1 : 0);
         int phoff = 0x40;
@@ -111,7 +111,7 @@ final class TestImages {
         return Files.write(dir.resolve(name), content);
     }
 
-    static List<Seg> segs(Seg... s) {
+    public static List<Seg> segs(Seg... s) {
         return new ArrayList<>(List.of(s));
     }
 }

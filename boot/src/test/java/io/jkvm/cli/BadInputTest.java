@@ -1,0 +1,109 @@
+package io.jkvm.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.jkvm.boot.loader.TestImages;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every kind of bad input to {@code jkvm run} ends with exit code 2 and one line naming the problem, no
+ * stack trace, before /dev/kvm is touched (so these run on machines without KVM too).
+ */
+class BadInputTest {
+    @TempDir Path dir;
+
+    /** Runs jkvm; asserts exit 2 and a single "jkvm: ..." line containing {@code expected}. */
+    private void assertRejected(String expected, String... args) {
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(err, true));
+        String text = err.toString().strip();
+        assertEquals(Main.BAD_INPUT, code, text);
+        String first = text.lines().findFirst().orElse("");
+        assertTrue(first.startsWith("jkvm: "), text);
+        assertTrue(first.contains(expected), "expected '" + expected + "' in: " + text);
+        assertFalse(text.contains("Exception") || text.contains("\tat "), "no stack trace: " + text);
+    }
+
+    private Path file(String name, byte[] content) throws Exception {
+        return Files.write(dir.resolve(name), content);
+    }
+
+    private Path goodKernel() throws Exception {
+        return file("bzImage", new TestImages.BzImageBuilder().build());
+    }
+
+    @Test
+    void randomBytes() throws Exception {
+        byte[] junk = new byte[64 * 1024];
+        new Random(1).nextBytes(junk);
+        assertRejected("random.bin", "run", "--kernel", file("random.bin", junk).toString());
+    }
+
+    @Test
+    void nonX86Elf() throws Exception {
+        byte[] arm = TestImages.elf(0xb7 /* EM_AARCH64 */, 0x200000,
+                TestImages.segs(new TestImages.Seg(0x200000, 0x200000, new byte[64], 64)), -1);
+        assertRejected("arm.elf", "run", "--kernel", file("arm.elf", arm).toString());
+    }
+
+    @Test
+    void truncatedBzImage() throws Exception {
+        byte[] whole = new TestImages.BzImageBuilder().build();
+        byte[] cut = java.util.Arrays.copyOf(whole, whole.length / 2);
+        assertRejected("cut.bzImage", "run", "--kernel", file("cut.bzImage", cut).toString());
+    }
+
+    @Test
+    void protocolTooOld() throws Exception {
+        TestImages.BzImageBuilder b = new TestImages.BzImageBuilder();
+        b.version = 0x020a;
+        assertRejected("old.bzImage", "run", "--kernel", file("old.bzImage", b.build()).toString());
+    }
+
+    @Test
+    void initrdLargerThanMemory() throws Exception {
+        Path initrd = dir.resolve("huge.cpio");
+        try (RandomAccessFile f = new RandomAccessFile(initrd.toFile(), "rw")) {
+            f.setLength(64L << 20); // sparse: costs no disk
+        }
+        assertRejected("initrd", "run", "--kernel", goodKernel().toString(), "--initrd", initrd.toString(), "--memory", "32M");
+    }
+
+    @Test
+    void memoryTooSmallOrNotASize() throws Exception {
+        String kernel = goodKernel().toString();
+        assertRejected("minimum", "run", "--kernel", kernel, "--memory", "1M");
+        assertRejected("not a size", "run", "--kernel", kernel, "--memory", "lots");
+        assertRejected("not a size", "run", "--kernel", kernel, "--memory", "");
+    }
+
+    @Test
+    void cmdlineTooLong() throws Exception {
+        assertRejected("command line", "run", "--kernel", goodKernel().toString(), "--cmdline", "x".repeat(5000));
+    }
+
+    @Test
+    void missingFiles() throws Exception {
+        assertRejected("nope", "run", "--kernel", dir.resolve("nope").toString());
+        assertRejected("no-initrd", "run", "--kernel", goodKernel().toString(), "--initrd", dir.resolve("no-initrd").toString());
+        assertRejected("no-disk.img", "run", "--kernel", goodKernel().toString(), "--disk", dir.resolve("no-disk.img").toString());
+    }
+
+    @Test
+    void badCpuCountsAndOptions() throws Exception {
+        String kernel = goodKernel().toString();
+        assertRejected("--cpus", "run", "--kernel", kernel, "--cpus", "0");
+        assertRejected("--cpus", "run", "--kernel", kernel, "--cpus", "-3");
+        assertRejected("--cpus", "run", "--kernel", kernel, "--cpus", "two");
+        assertRejected("--kernel", "run");
+        assertRejected("--virtio-discovery", "run", "--kernel", kernel, "--virtio-discovery", "pci");
+        assertRejected("unknown option", "run", "--kernel", kernel, "--disk", "a.img,rw");
+    }
+}
