@@ -24,6 +24,13 @@ public final class Initramfs {
      */
     public static final String EXIT_MARKER_PREFIX = "JKVM-EXIT=";
 
+    /**
+     * The kernel command line parameter ({@code JKVM_EXIT=reboot}) that makes /init end the machine
+     * with {@code reboot -f} instead of {@code poweroff -f}. Unknown {@code name=value} parameters
+     * reach init as environment variables (Documentation/admin-guide/kernel-parameters.rst).
+     */
+    public static final String EXIT_ACTION_VARIABLE = "JKVM_EXIT";
+
     /** The busybox applets the default initramfs links into /bin. */
     public static final List<String> BUSYBOX_APPLETS = List.of(
             "sh", "ash", "cttyhack", "setsid", "mount", "umount", "echo", "printf", "cat", "true",
@@ -42,7 +49,9 @@ public final class Initramfs {
             # jkvm default init (run by busybox sh as PID 1).
             # Kernel command line words after "--" arrive here as arguments: they are run with
             # sh -c, their status is printed, and the machine powers off. Without arguments an
-            # interactive shell runs on the console; leaving it powers off.
+            # interactive shell runs on the console; leaving it powers off (or, with JKVM_EXIT=reboot
+            # on the kernel command line, which reaches init as an environment variable, reboots:
+            # for machines that have a keyboard-controller reset but no ACPI power-off).
             export PATH=/bin
             mount -t proc proc /proc
             mount -t sysfs sysfs /sys
@@ -55,8 +64,11 @@ public final class Initramfs {
                 setsid cttyhack sh
             fi
             sync
-            poweroff -f
-            """.formatted(INIT_OK_MARKER, EXIT_MARKER_PREFIX);
+            case "$%s" in
+                reboot) reboot -f ;;
+                *) poweroff -f ;;
+            esac
+            """.formatted(INIT_OK_MARKER, EXIT_MARKER_PREFIX, EXIT_ACTION_VARIABLE);
 
     private Initramfs() {
     }
