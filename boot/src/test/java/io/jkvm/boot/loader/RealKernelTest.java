@@ -37,7 +37,8 @@ class RealKernelTest {
         assertTrue(image.version() >= 0x020c, "protocol " + Integer.toHexString(image.version()));
         assertNotEquals(0, image.xloadflags() & BzImage.XLF_KERNEL_64);
         assertNotEquals(0, image.loadflags() & BzImage.LOADED_HIGH);
-        assertTrue(image.relocatable());
+        // Debian's kernel is relocatable; jkvm's minimal one is not (it runs where its decompressor puts it).
+        if (name.equals("vmlinuz-cloud")) assertTrue(image.relocatable());
         assertEquals(1, Long.bitCount(image.kernelAlignment()));
         assertTrue(image.prefAddress() >= MIB && image.prefAddress() % image.kernelAlignment() == 0,
                 "pref_address " + Long.toHexString(image.prefAddress()));
