@@ -5,6 +5,7 @@ import io.jkvm.kvm.sys.Native;
 import io.jkvm.kvm.sys.NativeException;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -102,15 +103,36 @@ public final class RawFile implements AutoCloseable {
         fallocate(Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length);
     }
 
-    /** Zeroes {@code [offset, offset+length)}, keeping the blocks allocated. */
+    /**
+     * Zeroes {@code [offset, offset+length)}, keeping the blocks allocated: FALLOC_FL_ZERO_RANGE, or where
+     * the file system lacks it (tmpfs, for one) zeros written with pwrite.
+     */
     public void zeroRange(long offset, long length) throws IOException {
-        fallocate(Native.FALLOC_FL_ZERO_RANGE | Native.FALLOC_FL_KEEP_SIZE, offset, length);
+        if (fallocateErrno(Native.FALLOC_FL_ZERO_RANGE | Native.FALLOC_FL_KEEP_SIZE, offset, length) != Native.EOPNOTSUPP) return;
+        for (long done = 0; done < length; ) {
+            int chunk = (int) Math.min(ZEROS.capacity(), length - done);
+            if (transfer(PWRITE, ZEROS_ADDRESS, chunk, offset + done) < chunk)
+                throw new IOException(path + ": pwrite wrote nothing (disk full?)");
+            done += chunk;
+        }
     }
 
+    /** A page-multiple of zero bytes, the source of {@link #zeroRange}'s fallback writes (never written to). */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024);
+    private static final long ZEROS_ADDRESS = Native.address(ZEROS);
+
     private void fallocate(int mode, long offset, long length) throws IOException {
+        if (fallocateErrno(mode, offset, length) != 0)
+            throw new IOException(path + ": fallocate: " + Native.strerror(Native.EOPNOTSUPP));
+    }
+
+    /** fallocate(2); returns 0, or EOPNOTSUPP for the caller to fall back; other errors throw. */
+    private int fallocateErrno(int mode, long offset, long length) throws IOException {
         if (readOnly) throw new IOException(path + ": read-only");
-        if (LibC.INSTANCE.fallocate(fd, mode, offset, length) != 0)
-            throw new IOException(path + ": fallocate: " + Native.strerror(Native.errno()));
+        if (LibC.INSTANCE.fallocate(fd, mode, offset, length) == 0) return 0;
+        int errno = Native.errno();
+        if (errno == Native.EOPNOTSUPP) return errno;
+        throw new IOException(path + ": fallocate: " + Native.strerror(errno));
     }
 
     @Override

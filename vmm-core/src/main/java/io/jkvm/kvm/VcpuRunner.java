@@ -75,7 +75,11 @@ public final class VcpuRunner {
             synchronized (kickLock) {
                 kick = null; // no pthread_kill may target this thread once it can end
             }
-            k.drain();
+            // Real-time signals queue: every kick sent before kick = null must be consumed, or a pending
+            // SIGRTMIN outlives the loop (seen under nested KVM: the process was killed by it).
+            while (k.drain()) {
+                // one queued kick consumed
+            }
         }
     }
 

@@ -6,11 +6,10 @@ import java.util.List;
 /**
  * The model-specific registers a vCPU gets before a 64-bit kernel's first instruction (MSR numbers from
  * Intel SDM Vol. 4, Table 2-2). Fast strings on, MTRRs enabled with write-back as the default memory
- * type, the system-call MSRs and TSC zeroed. IA32_ARCH_CAPABILITIES (0x10a) is deliberately absent:
+ * type, the system-call MSRs zeroed. IA32_ARCH_CAPABILITIES (0x10a) is deliberately absent:
  * PVM fails on a write to it (/work/shared/platform.md).
  */
 public final class BootMsrs {
-    public static final int IA32_TSC = 0x10;
     public static final int IA32_SYSENTER_CS = 0x174;
     public static final int IA32_SYSENTER_ESP = 0x175;
     public static final int IA32_SYSENTER_EIP = 0x176;
@@ -27,6 +26,12 @@ public final class BootMsrs {
     /** IA32_MTRR_DEF_TYPE: E (bit 11, MTRRs enabled) | default type 6 (write-back). SDM Vol. 3A §11.11.2.1. */
     public static final long MTRR_DEF_TYPE_ENABLED_WB = 0b1000_0000_0000 | 0x6;
 
+    /*
+     * IA32_TSC is deliberately absent: KVM synchronizes the TSCs of a VM's vCPUs when it creates them, and
+     * a later write from userspace is only taken as a synchronization if it comes soon enough after the
+     * others. With several vCPUs set up slowly (seen under nested KVM) the writes of 0 desynchronized the
+     * TSCs and Linux logged "Marking TSC unstable due to TSCs unsynchronized".
+     */
     private static final List<MsrEntry> ENTRIES = List.of(
             new MsrEntry(IA32_SYSENTER_CS, 0),
             new MsrEntry(IA32_SYSENTER_ESP, 0),
@@ -36,7 +41,6 @@ public final class BootMsrs {
             new MsrEntry(IA32_KERNEL_GS_BASE, 0),
             new MsrEntry(IA32_FMASK, 0),
             new MsrEntry(IA32_LSTAR, 0),
-            new MsrEntry(IA32_TSC, 0),
             new MsrEntry(IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING),
             new MsrEntry(IA32_MTRR_DEF_TYPE, MTRR_DEF_TYPE_ENABLED_WB));
 

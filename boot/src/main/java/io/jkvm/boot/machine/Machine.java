@@ -58,6 +58,10 @@ public final class Machine implements AutoCloseable {
     private final LoadedKernel kernel;
     private final String cmdline;
     private final CompletableFuture<RunOutcome> end;
+    /** Guards {@link #running} and {@link #released}: {@link #close} waits for {@link #run} to return. */
+    private final Object lifecycle = new Object();
+    private boolean running;
+    private boolean released;
 
     private Machine(Builder b) {
         this.owned = b.owned;
@@ -110,6 +114,21 @@ public final class Machine implements AutoCloseable {
 
     /** Runs the guest on one platform thread per vCPU until it ends, and returns how it ended. */
     public RunOutcome run() throws InterruptedException {
+        synchronized (lifecycle) {
+            if (released || running) throw new IllegalStateException("machine already ran or is closed");
+            running = true;
+        }
+        try {
+            return runVcpus();
+        } finally {
+            synchronized (lifecycle) {
+                running = false;
+                lifecycle.notifyAll();
+            }
+        }
+    }
+
+    private RunOutcome runVcpus() throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
         for (int id = 0; id < runners.size(); id++) {
             VcpuRunner r = runners.get(id);
@@ -140,9 +159,12 @@ public final class Machine implements AutoCloseable {
         finish(RunOutcome.STOPPED);
     }
 
+    /** Records the outcome and kicks every vCPU out of KVM_RUN; nothing to kick once the vCPUs are closed. */
     private void finish(RunOutcome outcome) {
         end.complete(outcome);
-        runners.forEach(VcpuRunner::stop);
+        synchronized (lifecycle) {
+            if (!released) runners.forEach(VcpuRunner::stop);
+        }
     }
 
     /** Exit statistics per vCPU, complete after {@link #run} returned. */
@@ -150,10 +172,27 @@ public final class Machine implements AutoCloseable {
         return runners.stream().map(VcpuRunner::stats).toList();
     }
 
+    /**
+     * Stops the guest, waits until {@link #run} (on whatever thread) has returned, then closes every fd
+     * and mapping: a vCPU's kvm_run page must not be unmapped while its runner can still touch it.
+     */
     @Override
     public void close() {
         finish(RunOutcome.STOPPED);
+        boolean interrupted = false;
+        synchronized (lifecycle) {
+            if (released) return;
+            while (running) {
+                try {
+                    lifecycle.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            released = true;
+        }
         closeAll(owned, null);
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     private static void closeAll(Deque<AutoCloseable> owned, Throwable primary) {

@@ -22,7 +22,7 @@ public final class Native {
     // <linux/falloc.h>
     public static final int FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02, FALLOC_FL_ZERO_RANGE = 0x10;
     // <asm-generic/errno-base.h>
-    public static final int EINTR = 4, EAGAIN = 11, EACCES = 13, ENOENT = 2, E2BIG = 7, EWOULDBLOCK = EAGAIN;
+    public static final int EINTR = 4, EAGAIN = 11, EACCES = 13, ENOENT = 2, E2BIG = 7, EWOULDBLOCK = EAGAIN, EOPNOTSUPP = 95;
 
     private static final MemoryIO IO = MemoryIO.getInstance();
 
