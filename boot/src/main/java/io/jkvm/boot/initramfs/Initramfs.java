@@ -48,7 +48,10 @@ public final class Initramfs {
             #!/bin/sh
             # jkvm default init (run by busybox sh as PID 1).
             # Kernel command line words after "--" arrive here as arguments: they are run with
-            # sh -c, their status is printed, and the machine powers off. Without arguments an
+            # sh -c, their status is printed, and the machine powers off. That shell is not made a
+            # session leader with the console as its terminal: when such a leader exits, Linux hangs
+            # the terminal up and drops output the UART has not sent yet (seen with 2 vCPUs: the
+            # command's last line was lost). Without arguments an
             # interactive shell runs on the console; leaving it powers off (or, with JKVM_EXIT=reboot
             # on the kernel command line, which reaches init as an environment variable, reboots:
             # for machines that have a keyboard-controller reset but no ACPI power-off).
@@ -58,7 +61,7 @@ public final class Initramfs {
             mount -t devtmpfs devtmpfs /dev
             echo %s
             if [ $# -gt 0 ]; then
-                setsid cttyhack sh -c "$*"
+                sh -c "$*"
                 echo %s$?
             else
                 setsid cttyhack sh
