@@ -106,11 +106,19 @@ public final class Kvm implements AutoCloseable {
         }
     }
 
+    /**
+     * The entries of a struct kvm_cpuid2 that KVM filled in. KVM_GET_CPUID2 of Linux 6.1 leaves nent as the
+     * caller set it when it succeeds (it updates nent only on E2BIG; seen under nested KVM), so entries
+     * past the real ones stay as allocated: all zero. A real entry never is (leaf 0 names the vendor), so
+     * trailing all-zero entries are dropped.
+     */
     static List<CpuidEntry> readCpuid2(ByteBuffer b) {
         int n = b.getInt(KvmStructs.Cpuid2.NENT);
         List<CpuidEntry> entries = new ArrayList<>(n);
         for (int i = 0; i < n; i++)
             entries.add(CpuidEntry.read(b, KvmStructs.Cpuid2.ENTRIES + i * KvmStructs.CpuidEntry2.SIZE));
+        CpuidEntry empty = new CpuidEntry(0, 0, 0, 0, 0, 0, 0);
+        while (!entries.isEmpty() && entries.get(entries.size() - 1).equals(empty)) entries.remove(entries.size() - 1);
         return entries;
     }
 

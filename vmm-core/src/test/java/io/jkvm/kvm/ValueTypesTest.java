@@ -135,6 +135,16 @@ class ValueTypesTest {
         assertEquals(new CpuidEntry(7, 1, 1, 9, 8, 7, 6), entries.get(1).withRegisters(9, 8, 7, 6));
     }
 
+    /** KVM_GET_CPUID2 may leave nent at the buffer's capacity: the unfilled (zero) entries are not leaves. */
+    @Test
+    void unfilledCpuid2EntriesAreDropped() {
+        CpuidEntry leaf0 = new CpuidEntry(0, 0, 0, 0xd, 0x756e6547, 0x6c65746e, 0x49656e69);
+        ByteBuffer b = Structs.allocate(KvmStructs.Cpuid2.SIZE + 4 * KvmStructs.CpuidEntry2.SIZE);
+        b.putInt(KvmStructs.Cpuid2.NENT, 4);
+        leaf0.write(b, KvmStructs.Cpuid2.ENTRIES);
+        assertEquals(List.of(leaf0), Kvm.readCpuid2(b));
+    }
+
     @Test
     void lapicRegistersAtTheirPageOffsets() {
         LapicState s = new LapicState().register(0x350, 0x700).register(0x360, 0x400);
