@@ -67,7 +67,7 @@ class LinuxBootTest {
         try (GuestSession guest = new GuestSession(config)) {
             guest.await(Initramfs.INIT_OK_MARKER, BOOT);
             assertTrue(guest.run("echo $((6*7))", COMMAND).contains("\n42"), "serial input round trip");
-            assertTrue(guest.run("nproc", COMMAND).contains("\n2"), "both vCPUs online");
+            assertTrue(guest.run("nproc", COMMAND).contains("\n2"), () -> "both vCPUs online:\n" + guest.log());
             assertTrue(guest.run("cat /sys/devices/system/cpu/online", COMMAND).contains("0-1"));
             assertCleanDmesg(guest);
 
@@ -99,9 +99,10 @@ class LinuxBootTest {
                 .withDisks(List.of(DiskSpec.parse(data.toString()))).withDiscovery(VirtioDiscovery.CMDLINE);
         try (GuestSession guest = new GuestSession(config)) {
             guest.await(Initramfs.INIT_OK_MARKER, BOOT);
-            assertTrue(guest.run("nproc", COMMAND).contains("\n4"), "four vCPUs online");
+            assertTrue(guest.run("nproc", COMMAND).contains("\n4"), () -> "four vCPUs online:\n" + guest.log());
             assertCleanDmesg(guest);
-            assertTrue(guest.run("mount -o ro /dev/vda /mnt && cat /mnt/hello.txt", COMMAND).contains("hello from the host"));
+            String hello = guest.run("mount -o ro /dev/vda /mnt && cat /mnt/hello.txt", COMMAND);
+            assertTrue(hello.contains("hello from the host"), () -> "the disk found through the command line:\n" + guest.log());
             guest.type("reboot -f\n");
             assertEquals(RunOutcome.RESET, guest.awaitEnd(COMMAND));
         }
