@@ -84,7 +84,8 @@ public final class Machine implements AutoCloseable {
         Builder b = new Builder();
         try {
             b.build(config, serialOut);
-            return new Machine(b);
+            b.machine = new Machine(b);
+            return b.machine;
         } catch (RuntimeException | Error e) {
             closeAll(b.owned, e);
             throw e;
@@ -215,6 +216,7 @@ public final class Machine implements AutoCloseable {
         final List<VcpuRunner> runners = new ArrayList<>();
         Uart16550 uart;
         LoadedKernel kernel;
+        Machine machine;
         String cmdline;
 
         private <T extends AutoCloseable> T own(T resource) {
@@ -282,10 +284,12 @@ public final class Machine implements AutoCloseable {
                     () -> finishFromDevice(RunOutcome.POWEROFF), () -> finishFromDevice(RunOutcome.RESET)));
         }
 
-        /** A device ended the machine (reset line, ACPI power-off): record it and kick every vCPU out. */
+        /**
+         * A device ended the machine (reset line, ACPI power-off). Devices act only while the machine
+         * runs, so {@link #machine} is set by then.
+         */
         private void finishFromDevice(RunOutcome outcome) {
-            end.complete(outcome);
-            runners.forEach(VcpuRunner::stop);
+            machine.finish(outcome);
         }
 
         /** The virtio devices in window order: the disks, then the entropy source. */
