@@ -61,39 +61,41 @@ public final class Vcpu implements AutoCloseable {
     }
 
     public Regs getRegs() {
-        ByteBuffer b = Structs.allocate(KvmStructs.Regs.SIZE);
-        KvmIoctl.KVM_GET_REGS.call(fd, Structs.address(b));
-        return Regs.read(b);
+        return Regs.read(getStruct(KvmIoctl.KVM_GET_REGS, KvmStructs.Regs.SIZE));
     }
 
     public void setRegs(Regs regs) {
-        ByteBuffer b = Structs.allocate(KvmStructs.Regs.SIZE);
-        regs.write(b);
-        KvmIoctl.KVM_SET_REGS.call(fd, Structs.address(b));
+        setStruct(KvmIoctl.KVM_SET_REGS, KvmStructs.Regs.SIZE, regs::write);
     }
 
     public Sregs getSregs() {
-        ByteBuffer b = Structs.allocate(KvmStructs.Sregs.SIZE);
-        KvmIoctl.KVM_GET_SREGS.call(fd, Structs.address(b));
-        return Sregs.read(b);
+        return Sregs.read(getStruct(KvmIoctl.KVM_GET_SREGS, KvmStructs.Sregs.SIZE));
     }
 
     public void setSregs(Sregs sregs) {
-        ByteBuffer b = Structs.allocate(KvmStructs.Sregs.SIZE);
-        sregs.write(b);
-        KvmIoctl.KVM_SET_SREGS.call(fd, Structs.address(b));
+        setStruct(KvmIoctl.KVM_SET_SREGS, KvmStructs.Sregs.SIZE, sregs::write);
     }
 
     public Fpu getFpu() {
-        ByteBuffer b = Structs.allocate(KvmStructs.Fpu.SIZE);
-        KvmIoctl.KVM_GET_FPU.call(fd, Structs.address(b));
-        return Fpu.read(b);
+        return Fpu.read(getStruct(KvmIoctl.KVM_GET_FPU, KvmStructs.Fpu.SIZE));
     }
 
     public void setFpu(Fpu fpu) {
-        ByteBuffer b = Structs.allocate(KvmStructs.Fpu.SIZE);
-        fpu.write(b);
-        KvmIoctl.KVM_SET_FPU.call(fd, Structs.address(b));
+        setStruct(KvmIoctl.KVM_SET_FPU, KvmStructs.Fpu.SIZE, fpu::write);
+    }
+
+    /** A state ioctl that fills a struct of {@code size} bytes (set-up and dumps only: allocates). */
+    private ByteBuffer getStruct(KvmIoctl ioctl, int size) {
+        ByteBuffer b = Structs.allocate(size);
+        ioctl.call(fd, Structs.address(b));
+        return b;
+    }
+
+    /** A state ioctl that takes a struct of {@code size} bytes, laid out by {@code writer}. */
+    private void setStruct(KvmIoctl ioctl, int size, Consumer<ByteBuffer> writer) {
+        ByteBuffer b = Structs.allocate(size);
+        writer.accept(b);
+        ioctl.call(fd, Structs.address(b));
     }
 
     /** KVM_GET_MSRS of the given MSR indices; throws naming the first MSR KVM could not read. */
@@ -147,15 +149,11 @@ public final class Vcpu implements AutoCloseable {
     }
 
     public LapicState getLapic() {
-        ByteBuffer b = Structs.allocate(KvmStructs.LapicState.SIZE);
-        KvmIoctl.KVM_GET_LAPIC.call(fd, Structs.address(b));
-        return LapicState.read(b);
+        return LapicState.read(getStruct(KvmIoctl.KVM_GET_LAPIC, KvmStructs.LapicState.SIZE));
     }
 
     public void setLapic(LapicState lapic) {
-        ByteBuffer b = Structs.allocate(KvmStructs.LapicState.SIZE);
-        lapic.write(b);
-        KvmIoctl.KVM_SET_LAPIC.call(fd, Structs.address(b));
+        setStruct(KvmIoctl.KVM_SET_LAPIC, KvmStructs.LapicState.SIZE, lapic::write);
     }
 
     public MpState getMpState() {
@@ -171,15 +169,11 @@ public final class Vcpu implements AutoCloseable {
     }
 
     public VcpuEvents getVcpuEvents() {
-        ByteBuffer b = Structs.allocate(KvmStructs.VcpuEvents.SIZE);
-        KvmIoctl.KVM_GET_VCPU_EVENTS.call(fd, Structs.address(b));
-        return VcpuEvents.read(b);
+        return VcpuEvents.read(getStruct(KvmIoctl.KVM_GET_VCPU_EVENTS, KvmStructs.VcpuEvents.SIZE));
     }
 
     public void setVcpuEvents(VcpuEvents events) {
-        ByteBuffer b = Structs.allocate(KvmStructs.VcpuEvents.SIZE);
-        events.write(b);
-        KvmIoctl.KVM_SET_VCPU_EVENTS.call(fd, Structs.address(b));
+        setStruct(KvmIoctl.KVM_SET_VCPU_EVENTS, KvmStructs.VcpuEvents.SIZE, events::write);
     }
 
     /** KVM_SET_SIGNAL_MASK: the signal mask (a struct kvm_signal_mask at {@code address}) KVM_RUN runs with. */
