@@ -118,7 +118,7 @@ for s in root cwd; do
 done
 
 loglevel=1; [ "${NESTED_VERBOSE:-0}" = 1 ] && loglevel=7
-append="console=ttyS0 loglevel=$loglevel panic=-1 nested.verbose=${NESTED_VERBOSE:-0}"
+append="console=ttyS0 loglevel=$loglevel panic=-1 ${NESTED_APPEND:-} nested.verbose=${NESTED_VERBOSE:-0}"
 append+=" nested.kvm_amd=$(b64 "${NESTED_KVM_AMD:-}") nested.cwd=$(b64 "$PWD") nested.cmd=$(b64 "$script")"
 
 set +e

@@ -17,9 +17,10 @@ import java.util.List;
  * 0x0000_8ff0 │ boot stack top (grows down)
  * 0x0000_9000 │ identity-map page tables: PML4, PDPT, PDs
  * 0x0002_0000 │ kernel command line
- * 0x0009_fc00 ┼ EBDA: MP table           ┐
- * 0x000a_0000 │ VGA window              │ not RAM in the e820 map (reserved), but backed by
- * 0x000e_0000 │ RSDP, then ACPI tables  │ guest memory so the MP/ACPI tables can live there
+ * 0x0009_fc00 ┼ EBDA: MP floating pointer ┐
+ * 0x000a_0000 │ VGA window                │ not RAM in the e820 map (reserved), but backed by
+ * 0x000c_0000 │ MP configuration table    │ guest memory so the MP/ACPI tables can live there
+ * 0x000e_0000 │ RSDP, then ACPI tables    │
  * 0x0010_0000 ┼ kernel load address     ┘
  *             │ RAM ... initrd (placed high)
  * 0xc000_0000 ┼ 32-bit MMIO hole: virtio-mmio windows at 0xd000_0000, IOAPIC, LAPIC,
@@ -64,12 +65,17 @@ public final class Layout {
 
     /** Extended BIOS data area: last KiB below 640 KiB; Linux scans its first KiB for the MP floating pointer. */
     public static final long EBDA_START = 0x9fc00;
-    /** MP floating pointer + MP configuration table (MP spec 1.4 §4: searched in the first KiB of the EBDA). */
-    public static final long MPTABLE = EBDA_START;
+    /** MP floating pointer (MP spec 1.4 §4: an OS searches the first KiB of the EBDA for it). */
+    public static final long MP_FLOATING_POINTER = EBDA_START;
     /** VGA memory window [0xA0000, 0xC0000): never RAM. */
     public static final long VGA_START = 0xa0000;
     /** Start of the option/system ROM area [0xC0000, 0x100000): never RAM. */
     public static final long BIOS_ROM_START = 0xc0000;
+    /**
+     * MP configuration table (MP spec 1.4 §4.2), found through the floating pointer: 5.5 KiB for 255 vCPUs,
+     * too big for the EBDA's KiB, so it sits in the ROM area below the RSDP.
+     */
+    public static final long MP_CONFIG_TABLE = BIOS_ROM_START;
     /** RSDP: 16-byte aligned in the 0xE0000–0xFFFFF range the OS scans (ACPI 6.4 §5.2.5.1). */
     public static final long ACPI_RSDP = 0xe0000;
     /** ACPI tables (XSDT, FADT, MADT, DSDT, ...) from here up to {@link #ACPI_TABLES_END}. */
@@ -111,6 +117,8 @@ public final class Layout {
 
     /** IOAPIC registers (the default base of the KVM in-kernel IOAPIC, MP spec / ACPI MADT). */
     public static final long IOAPIC_BASE = 0xfec0_0000L;
+    /** The ID register of KVM's in-kernel IOAPIC resets to 0; the MP table and MADT must say the same. */
+    public static final int IOAPIC_ID = 0;
     /** Local APIC registers (architectural default IA32_APIC_BASE). */
     public static final long LAPIC_BASE = 0xfee0_0000L;
     /** KVM_SET_IDENTITY_MAP_ADDR: one page KVM uses for real-mode emulation on VT-x (api.rst). */

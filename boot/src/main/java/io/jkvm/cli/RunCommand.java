@@ -59,7 +59,6 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (cpus < 1) throw new IllegalArgumentException("--cpus must be at least 1, not " + cpus);
         VirtioDiscovery how = switch (discovery) {
             case "acpi" -> VirtioDiscovery.ACPI;
             case "cmdline" -> VirtioDiscovery.CMDLINE;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.jkvm.boot.loader.BootConfigException;
 import io.jkvm.boot.loader.BootParams;
 import io.jkvm.boot.loader.PvhStartInfo;
+import io.jkvm.boot.mptable.MpTable;
 import io.jkvm.memory.GuestMemory;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -49,7 +50,9 @@ class LayoutTest {
                 new Area("stack", Layout.BOOT_STACK_POINTER - 0x800, Layout.BOOT_STACK_POINTER),
                 new Area("page tables", Layout.PML4, Layout.PAGE_TABLES_END),
                 new Area("cmdline", Layout.CMDLINE, Layout.CMDLINE + Layout.CMDLINE_MAX_SIZE),
-                new Area("MP table", Layout.MPTABLE, Layout.VGA_START),
+                new Area("MP floating pointer", Layout.MP_FLOATING_POINTER, Layout.MP_FLOATING_POINTER + 16),
+                new Area("MP configuration table", Layout.MP_CONFIG_TABLE,
+                        Layout.MP_CONFIG_TABLE + MpTable.configTableLength(MpTable.MAX_CPUS)),
                 new Area("RSDP", Layout.ACPI_RSDP, Layout.ACPI_RSDP + 36),
                 new Area("ACPI tables", Layout.ACPI_TABLES_START, Layout.ACPI_TABLES_END)));
         areas.sort(Comparator.comparingLong(Area::start));
@@ -60,6 +63,9 @@ class LayoutTest {
         assertEquals(0, Layout.ACPI_RSDP % 16);
         assertTrue(Layout.ACPI_RSDP >= 0xe0000 && Layout.ACPI_RSDP < 0x100000, "in the RSDP scan area");
         assertTrue(Layout.CMDLINE + Layout.CMDLINE_MAX_SIZE <= Layout.EBDA_START);
+        assertTrue(Layout.MP_FLOATING_POINTER >= Layout.EBDA_START && Layout.MP_FLOATING_POINTER + 16 <= Layout.EBDA_START + 1024,
+                "in the first KiB of the EBDA");
+        assertTrue(Layout.MP_CONFIG_TABLE >= Layout.VGA_START, "not RAM");
         assertEquals(Layout.ACPI_TABLES_END, Layout.KERNEL_START);
     }
 

@@ -102,6 +102,7 @@ class BadInputTest {
         assertRejected("--cpus", "run", "--kernel", kernel, "--cpus", "0");
         assertRejected("--cpus", "run", "--kernel", kernel, "--cpus", "-3");
         assertRejected("--cpus", "run", "--kernel", kernel, "--cpus", "two");
+        assertRejected("--cpus 256 is above", "run", "--kernel", kernel, "--cpus", "256");
         assertRejected("--kernel", "run");
         assertRejected("--virtio-discovery", "run", "--kernel", kernel, "--virtio-discovery", "pci");
         assertRejected("unknown option", "run", "--kernel", kernel, "--disk", "a.img,rw");

@@ -1,5 +1,6 @@
 package io.jkvm.boot.acpi;
 
+import io.jkvm.boot.Layout;
 import java.util.List;
 
 /**
@@ -10,10 +11,6 @@ import java.util.List;
 record Madt(int cpus, List<InterruptSourceOverride> overrides, boolean pcatCompatible) {
     static final String SIGNATURE = "APIC";
     static final int REVISION = 5;
-    static final long LOCAL_APIC_ADDRESS = 0xFEE0_0000L;
-    static final long IO_APIC_ADDRESS = 0xFEC0_0000L;
-    /** KVM's in-kernel I/O APIC resets its ID register to 0. */
-    static final int IO_APIC_ID = 0;
     /** xAPIC IDs are 8 bits and 0xFF means "all"; more CPUs would need x2APIC entries. */
     static final int MAX_CPUS = 255;
 
@@ -32,13 +29,13 @@ record Madt(int cpus, List<InterruptSourceOverride> overrides, boolean pcatCompa
 
     byte[] toBytes() {
         ByteWriter b = new ByteWriter();
-        b.u32(LOCAL_APIC_ADDRESS).u32(pcatCompatible ? PCAT_COMPAT : 0);
+        b.u32(Layout.LAPIC_BASE).u32(pcatCompatible ? PCAT_COMPAT : 0);
         for (int cpu = 0; cpu < cpus; cpu++) {
             // §5.2.12.2: type, length 8, ACPI Processor UID, APIC ID, flags (bit 0 Enabled).
             b.u8(TYPE_LOCAL_APIC).u8(8).u8(cpu).u8(cpu).u32(LOCAL_APIC_ENABLED);
         }
         // §5.2.12.3: type, length 12, I/O APIC ID, reserved, address, Global System Interrupt Base 0.
-        b.u8(TYPE_IO_APIC).u8(12).u8(IO_APIC_ID).u8(0).u32(IO_APIC_ADDRESS).u32(0);
+        b.u8(TYPE_IO_APIC).u8(12).u8(Layout.IOAPIC_ID).u8(0).u32(Layout.IOAPIC_BASE).u32(0);
         for (InterruptSourceOverride o : overrides) {
             // §5.2.12.5: type, length 10, bus 0 (ISA), source IRQ, GSI, MPS INTI flags.
             b.u8(TYPE_INTERRUPT_SOURCE_OVERRIDE).u8(10).u8(0).u8(o.isaIrq()).u32(o.gsi()).u16(o.intiFlags());

@@ -10,6 +10,7 @@ import io.jkvm.boot.loader.BootConfigException;
 import io.jkvm.boot.loader.BootRequest;
 import io.jkvm.boot.loader.KernelLoader;
 import io.jkvm.boot.loader.LoadedKernel;
+import io.jkvm.boot.mptable.MpTable;
 import io.jkvm.bus.Bus;
 import io.jkvm.devices.acpi.AcpiPowerDevice;
 import io.jkvm.devices.legacy.CmosRtc;
@@ -50,6 +51,8 @@ import java.util.function.IntConsumer;
 public final class Machine implements AutoCloseable {
     /** ISA IRQs of the i8042's keyboard and mouse ports. */
     private static final int I8042_KBD_IRQ = 1, I8042_AUX_IRQ = 12;
+    /** Tells an ACPI kernel that this machine has no tables, rather than have it search and complain. */
+    private static final String NO_ACPI = "acpi=off";
 
     private final Deque<AutoCloseable> owned;
     private final Uart16550 uart;
@@ -234,17 +237,25 @@ public final class Machine implements AutoCloseable {
             List<VirtioMmioWindow> windows = new ArrayList<>();
             for (int i = 0; i < devices.size(); i++) windows.add(Layout.virtioMmio(i));
 
-            List<VirtioMmioWindow> described = config.discovery() == MachineConfig.VirtioDiscovery.ACPI ? windows : List.of();
-            AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
-                    new AcpiPlatform(config.cpus(), described, Layout.ACPI_POWER_PORT, List.of(), true, true, true,
-                            PmProfile.UNSPECIFIED));
+            // The MP table is always there, so that acpi=off (or a kernel without ACPI) still finds every
+            // vCPU; a kernel with ACPI prefers the MADT.
+            MpTable.write(memory, Layout.MP_FLOATING_POINTER, Layout.MP_CONFIG_TABLE, config.cpus(),
+                    Layout.LAPIC_BASE, Layout.IOAPIC_ID, Layout.IOAPIC_BASE);
             List<String> items = new ArrayList<>();
             if (Kvm.isPvm()) items.addAll(PvmQuirks.KERNEL_SWITCHES);
-            if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE)
+            if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE) {
+                items.add(NO_ACPI);
                 windows.forEach(w -> items.add(MmioTransport.kernelCommandLineDevice(w.base(), w.gsi())));
+            }
             cmdline = KernelCmdline.withKernelItems(config.cmdline(), items);
-            kernel = KernelLoader.load(memory, BootRequest.of(config.kernel(), config.initrd(), cmdline)
-                    .withAcpiRsdp(acpi.rsdpAddress()));
+            BootRequest request = BootRequest.of(config.kernel(), config.initrd(), cmdline);
+            if (config.discovery() == MachineConfig.VirtioDiscovery.ACPI) {
+                AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
+                        new AcpiPlatform(config.cpus(), windows, Layout.ACPI_POWER_PORT, List.of(), true, true, true,
+                                PmProfile.UNSPECIFIED));
+                request = request.withAcpiRsdp(acpi.rsdpAddress());
+            }
+            kernel = KernelLoader.load(memory, request);
 
             Kvm kvm = own(Kvm.open());
             if (config.cpus() > kvm.maxVcpus())

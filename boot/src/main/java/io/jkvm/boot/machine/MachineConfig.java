@@ -22,11 +22,27 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
      */
     public static final String DEFAULT_CMDLINE = "console=ttyS0 quiet panic=-1 reboot=k";
 
-    /** How a guest kernel learns where the virtio-mmio devices are. */
+    /**
+     * The most vCPUs a machine can have: xAPIC IDs are 8 bits and 0xFF addresses all of them, in the MADT
+     * and the MP table alike (x2APIC entries would be needed beyond).
+     */
+    public static final int MAX_CPUS = 255;
+
+    /** How a guest kernel learns where the virtio-mmio devices are, and so which firmware tables it gets. */
     public enum VirtioDiscovery {
-        /** One LNRO0005 device per window in the DSDT (what stock distribution kernels understand). */
+        /**
+         * One LNRO0005 device per window in the DSDT (what stock distribution kernels understand); the
+         * machine has ACPI tables, so the guest can power off.
+         */
         ACPI,
-        /** {@code virtio_mmio.device=4K@base:irq} items on the command line (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES). */
+        /**
+         * {@code virtio_mmio.device=4K@base:irq} items on the command line (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES),
+         * on a machine without ACPI ({@code acpi=off}), described by its MP table alone, as Firecracker before
+         * 1.8 and QEMU's {@code microvm,acpi=off}. It cannot be both: on jkvm's hardware-reduced ACPI machine
+         * Linux has no 8259s and maps an IRQ only when ACPI names it (arch/x86/kernel/acpi/boot.c,
+         * acpi_generic_reduced_hw_init), so a device known from the command line alone cannot get its
+         * interrupt. Without ACPI the guest cannot power off; it ends the VM with a reboot.
+         */
         CMDLINE
     }
 
@@ -37,6 +53,8 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
         disks = List.copyOf(disks);
         Objects.requireNonNull(discovery, "discovery");
         if (cpus < 1) throw new IllegalArgumentException("--cpus must be at least 1, not " + cpus);
+        if (cpus > MAX_CPUS)
+            throw new IllegalArgumentException("--cpus " + cpus + " is above jkvm's maximum of " + MAX_CPUS + " (8-bit APIC IDs)");
     }
 
     /** A machine with the default command line, no disks, virtio-rng on, ACPI discovery. */

@@ -36,7 +36,7 @@ class E820MapTest {
     @Test
     void tablesAndLegacyAreasAreNeverRam() {
         E820Map m = E820Map.forRegions(Layout.ramRanges(64 * MIB));
-        for (long a : new long[] {Layout.MPTABLE, Layout.VGA_START, Layout.BIOS_ROM_START, Layout.ACPI_RSDP,
+        for (long a : new long[] {Layout.MP_FLOATING_POINTER, Layout.MP_CONFIG_TABLE, Layout.VGA_START, Layout.BIOS_ROM_START, Layout.ACPI_RSDP,
                 Layout.ACPI_TABLES_START, Layout.ACPI_TABLES_END - 1}) {
             assertFalse(m.isRam(a, 1), Long.toHexString(a));
         }
