@@ -107,8 +107,9 @@ vmm_command() {
     case $1 in
         jkvm) vmm_cmd=(java -jar "$jar" run --kernel "$kernel" --initrd "$work/initramfs.cpio"
                        --cmdline "$cmdline" --memory "$memory" --cpus 1 --disk "$work/disk.img" --no-rng --exit-stats) ;;
-        # acpi=on: the disk is found through the DSDT as with jkvm; auto-kernel-cmdline=off: QEMU
-        # would append virtio_mmio.device= words at the END of the command line, i.e. after ` -- `.
+        # acpi=on: the disk is found through the DSDT, as with jkvm. auto-kernel-cmdline=off: no
+        # virtio_mmio.device= words from QEMU, which appends them at the END of the command line,
+        # i.e. after ` -- `, where they would become arguments of /init.
         qemu) vmm_cmd=(qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off -enable-kvm -cpu host
                        -smp 1 -m "$memory" -nographic -no-reboot
                        -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$cmdline"
