@@ -1,0 +1,262 @@
+#!/bin/bash
+# guest-compare.sh — jkvm and QEMU's microvm side by side: the same Linux kernel, the same busybox
+# initramfs and the same raw disk image, booted alternately ROUNDS times on this machine.
+#
+# What it measures, per VMM (1 vCPU, 256 MiB RAM, one virtio-blk disk over virtio-mmio, devices
+# described by ACPI on both: jkvm's default, QEMU `-M microvm,acpi=on`):
+#   boot   wall time from starting the VMM process to the console line JKVM-INIT-OK (printed by
+#          jkvm's /init once /proc, /sys and /dev are mounted), to the end of a trivial command
+#          (the checkpoint line "@@ booted") and to the VMM's exit after the guest powered off;
+#          KVM's exit counters up to the end of that command; for jkvm also the total of its own
+#          --exit-stats (exits that reached jkvm in user space, whole run up to the power-off).
+#   disk   sequential read, then write, of the whole image inside the guest with busybox dd,
+#          O_DIRECT, 1 MiB blocks, DD_MIB MiB: MiB/s from the guest's clock (/proc/uptime, 10 ms
+#          steps; busybox dd prints no rate) and KVM's exit counters per MiB.
+# Exits are counted the same way for both VMMs: KVM's per-VM debugfs statistics
+# (/sys/kernel/debug/kvm/<thread id>-<vm fd>/{exits,io_exits,mmio_exits,halt_exits,irq_exits}),
+# read while the guest waits at a checkpoint just before and just after the measured step. What
+# the checkpoints cost themselves is counted too, equally for both: the end checkpoint's console
+# line and the echo of the host's newline (a few dozen port I/O exits to the UART).
+#
+# How the guest is driven: the serial console is the VMM's stdin/stdout, a bash coprocess. The kernel
+# command line ends with ` -- sh /bench.sh STEP`; jkvm's /init runs that command and prints
+# JKVM-EXIT=<status>. /bench.sh (written below) prints "@@ NAME [VALUES]" at each checkpoint and
+# waits for a newline on the console; this script reads KVM's counters, then sends the newline.
+# The initramfs is jkvm's (`jkvm.jar initramfs --busybox`) with a second cpio archive holding
+# /bench.sh appended (the kernel unpacks concatenated archives), because the kernel passes at most
+# 32 words after ` -- ` to init.
+# Both VMMs go through the host page cache for the image (jkvm: pread/pwrite; QEMU: its default
+# cache=writeback); it is created in $TMPDIR.
+# jkvm and QEMU alternate within each round, so both see the same machine noise.
+#
+# Usage: benchmarks/guest-compare.sh      (as root: debugfs; needs /dev/kvm and qemu-system-x86_64)
+#   ROUNDS (5)        rounds; each boots jkvm, then QEMU, once for the boot and once for the disk
+#   DD_MIB (256)      image size and dd count, MiB
+#   KERNEL ($JKVM_CACHE/guest/vmlinux)    a kernel both VMMs boot: vmlinux (PVH entry) or bzImage
+#   STEP_TIMEOUT (900) seconds to wait for the next console line before giving up
+# Without /dev/kvm:   scripts/nested-kvm.sh env ROUNDS=1 benchmarks/guest-compare.sh
+#   (nested-kvm.sh passes on only PATH and JKVM_* variables, hence `env`).
+# Prints, per metric, the median over the rounds for each VMM and the ratio jkvm/QEMU of the
+# medians, then every round's value.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
+rounds=${ROUNDS:-5}
+dd_mib=${DD_MIB:-256}
+kernel=${KERNEL:-$cache/guest/vmlinux}
+busybox=$cache/guest/busybox
+step_timeout=${STEP_TIMEOUT:-900}
+jar=$root/boot/target/jkvm.jar
+debugfs=/sys/kernel/debug
+kvm_stats="exits io_exits mmio_exits halt_exits irq_exits"
+# jkvm's default command line (MachineConfig.DEFAULT_CMDLINE), given to both VMMs.
+cmdline_base="console=ttyS0 quiet panic=-1 reboot=k"
+memory=256M
+
+die() { echo "guest-compare: $*" >&2; exit 1; }
+
+require_kvm() {
+    [ -e /dev/kvm ] || die "/dev/kvm does not exist on this machine; no VM can be run"
+    [ -r /dev/kvm ] && [ -w /dev/kvm ] || die "/dev/kvm is not readable and writable by $(id -un)"
+    [ -d "$debugfs/kvm" ] || mount -t debugfs debugfs "$debugfs" 2>/dev/null || true
+    [ -d "$debugfs/kvm" ] || die "no $debugfs/kvm (KVM's exit counters; run as root)"
+    command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed"
+    [ -f "$kernel" ] || die "no kernel $kernel (guests/linux/build-guests.sh builds it)"
+    [ -f "$busybox" ] || die "no busybox $busybox (guests/linux/build-guests.sh fetches it)"
+}
+
+# The guest side: checkpoints for the host, and the two timed dd runs.
+write_guest_script() {
+    cat > "$1" <<'EOF'
+# /bench.sh STEP [MIB] — run by /init through the kernel command line.
+# checkpoint NAME [VALUES...]: tell the host, then wait until it has read KVM's counters.
+checkpoint() { echo "@@ $*"; read -r _; }
+# timed_dd NAME MIB DD-ARGS...: dd between two checkpoints; the second one carries the guest's
+# uptime before and after (from /proc/uptime without forking).
+timed_dd() {
+    name=$1 mib=$2; shift 2
+    checkpoint "$name-start"
+    read -r t0 _ < /proc/uptime
+    dd bs=1M count="$mib" "$@" 2>/tmp/dd.log || { cat /tmp/dd.log; exit 1; }
+    read -r t1 _ < /proc/uptime
+    checkpoint "$name-end $t0 $t1"
+}
+case $1 in
+    boot) checkpoint booted ;;
+    disk) timed_dd read "$2" if=/dev/vda of=/dev/null iflag=direct
+          timed_dd write "$2" if=/dev/zero of=/dev/vda oflag=direct ;;
+esac
+EOF
+}
+
+build() {
+    [ -f "$jar" ] || (cd "$root" && mvn -q -o -DskipTests package)
+    java -jar "$jar" initramfs --busybox "$busybox" "$work/initramfs.cpio"
+    mkdir "$work/extra"
+    write_guest_script "$work/extra/bench.sh"
+    (cd "$work/extra" && echo bench.sh | cpio -o -H newc --quiet) >> "$work/initramfs.cpio"
+    dd if=/dev/zero of="$work/disk.img" bs=1M count="$dd_mib" status=none
+}
+
+# vmm_command VMM STEP: sets vmm_cmd to the VMM's command line; both get the same kernel, initramfs,
+# kernel command line, memory, vCPUs and disk.
+vmm_command() {
+    local cmdline="$cmdline_base -- sh /bench.sh $2"
+    case $1 in
+        jkvm) vmm_cmd=(java -jar "$jar" run --kernel "$kernel" --initrd "$work/initramfs.cpio"
+                       --cmdline "$cmdline" --memory "$memory" --cpus 1 --disk "$work/disk.img" --no-rng --exit-stats) ;;
+        # acpi=on: the disk is found through the DSDT, as with jkvm. auto-kernel-cmdline=off: no
+        # virtio_mmio.device= words from QEMU, which appends them at the END of the command line,
+        # i.e. after ` -- `, where they would become arguments of /init.
+        qemu) vmm_cmd=(qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off -enable-kvm -cpu host
+                       -smp 1 -m "$memory" -nographic -no-reboot
+                       -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$cmdline"
+                       -drive id=disk0,file="$work/disk.img",format=raw,if=none -device virtio-blk-device,drive=disk0) ;;
+    esac
+}
+
+# vm_stats_dir PID: sets stats_dir to KVM's debugfs directory of the one VM of process PID. KVM names
+# it <thread id>-<vm fd> after the thread that called KVM_CREATE_VM: QEMU's main thread, but for
+# jkvm a JVM thread whose id is not the process id.
+vm_stats_dir() {
+    local dir tid
+    for dir in "$debugfs"/kvm/*-*; do
+        tid=${dir##*/}; tid=${tid%-*}
+        [ -d "/proc/$1/task/$tid" ] && { stats_dir=$dir; return; }
+    done
+    die "no KVM debugfs directory for a thread of process $1"
+}
+
+# "name=value ..." of KVM's counters in $stats_dir.
+kvm_counters() {
+    local stat value out=
+    for stat in $kvm_stats; do
+        value=NA
+        [ -r "$stats_dir/$stat" ] && read -r value < "$stats_dir/$stat"
+        out+=" $stat=$value"
+    done
+    echo "$out"
+}
+
+# run_vm VMM STEP: boots the guest with `sh /bench.sh STEP` and writes one event per line to
+# $work/events, each with the seconds since launch: "init T", "@@ NAME [VALUES] T counters...",
+# "status N T", "end T". The console goes to $work/console, the VMM's stderr to $work/stderr.
+run_vm() {
+    local vmm=$1 start line status now from to pid stats_dir=
+    vmm_command "$vmm" "$2"
+    : > "$work/events"; : > "$work/console"
+    start=$EPOCHREALTIME
+    coproc VMM { exec "${vmm_cmd[@]}" 2>"$work/stderr"; }
+    pid=$VMM_PID
+    # Own copies of the pipe ends: bash drops the coprocess's when it exits.
+    exec {from}<&"${VMM[0]}" {to}>&"${VMM[1]}"
+    while true; do
+        line= status=0
+        IFS= read -r -t "$step_timeout" -u "$from" line || status=$?
+        if [ "$status" -gt 128 ]; then kill "$pid"; fail_run "$vmm" "no console output for ${step_timeout}s"; fi
+        if [ "$status" -ne 0 ] && [ -z "$line" ]; then break; fi   # end of output
+        now=$(elapsed "$start")
+        line=${line%$'\r'}
+        printf '%s\n' "$line" >> "$work/console"
+        case $line in
+            *JKVM-INIT-OK*) echo "init $now" >> "$work/events" ;;
+            *JKVM-EXIT=*) echo "status ${line##*JKVM-EXIT=} $now" >> "$work/events" ;;
+            *"@@ "*) [ -n "$stats_dir" ] || vm_stats_dir "$pid"
+                     echo "@@ ${line##*@@ } $now $(kvm_counters)" >> "$work/events"
+                     echo >&"$to" ;;
+        esac
+    done
+    wait "$pid" || fail_run "$vmm" "the VMM exited with status $?"
+    echo "end $(elapsed "$start")" >> "$work/events"
+    exec {from}<&- {to}>&-
+    grep -q '^status 0 ' "$work/events" || fail_run "$vmm" "the guest command failed"
+}
+
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
+
+fail_run() {
+    echo "guest-compare: $1: $2; console:" >&2
+    cat "$work/console" "$work/stderr" >&2
+    exit 1
+}
+
+# event FIELD PATTERN: field FIELD of the event line matching PATTERN.
+event() { awk -v f="$1" -v p="$2" '$0 ~ p { print $f; exit }' "$work/events"; }
+# counter NAME PATTERN: the KVM counter NAME of the checkpoint matching PATTERN.
+counter() { grep -E "$2" "$work/events" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+record() { echo "$1 $2 $3" >> "$work/results"; }
+
+boot_round() {
+    local vmm=$1 stat
+    run_vm "$vmm" boot
+    record "$vmm" "boot: launch to JKVM-INIT-OK, s" "$(event 2 '^init ')"
+    record "$vmm" "boot: launch to command done, s" "$(event 3 '^@@ booted ')"
+    record "$vmm" "boot: launch to VMM exit, s" "$(event 2 '^end ')"
+    for stat in $kvm_stats; do
+        record "$vmm" "boot: KVM $stat to command done" "$(counter "$stat" '^@@ booted ')"
+    done
+    [ "$vmm" = jkvm ] && record jkvm "boot: exits to jkvm (--exit-stats)" "$(exit_stats_total)"
+    return 0
+}
+
+# Sum of the "count" column of jkvm's --exit-stats tables (one per vCPU).
+exit_stats_total() {
+    awk '/^exit reason/ { t = 1; next } /^time in KVM_RUN/ { t = 0 } t { n += $2 } END { print n }' "$work/stderr"
+}
+
+disk_round() {
+    local vmm=$1 op stat
+    run_vm "$vmm" "disk $dd_mib"
+    for op in read write; do
+        record "$vmm" "dd $op: MiB/s" "$(awk -v m="$dd_mib" "/^@@ $op-end / { printf \"%.1f\", m / (\$4 - \$3) }" "$work/events")"
+        for stat in $kvm_stats; do
+            record "$vmm" "dd $op: $stat per MiB" "$(per_mib "$(counter "$stat" "^@@ $op-start ")" "$(counter "$stat" "^@@ $op-end ")")"
+        done
+    done
+}
+
+per_mib() { awk -v a="$1" -v b="$2" -v m="$dd_mib" 'BEGIN { if (a == "NA" || b == "NA") print "NA"; else printf "%.2f", (b - a) / m }'; }
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# values VMM METRIC: the values recorded for METRIC and VMM, one a line, in round order (NA left out).
+values() {
+    awk -v vmm="$1" -v metric="$2" '{ name = $0; sub(/^[^ ]+ /, "", name); sub(/ [^ ]+$/, "", name) }
+        $1 == vmm && name == metric && $NF != "NA" { print $NF }' "$work/results"
+}
+
+metrics() { sed -E 's/^[^ ]+ (.*) [^ ]+$/\1/' "$work/results" | awk '!seen[$0]++'; }
+
+# One line per metric, in the order first recorded: median jkvm, median QEMU, ratio; then every value.
+summarize() {
+    local metric j q
+    printf '%-40s %12s %12s %10s\n' "median of $rounds rounds" jkvm qemu jkvm/qemu
+    metrics | while IFS= read -r metric; do
+        j=$(values jkvm "$metric" | median)
+        q=$(values qemu "$metric" | median)
+        awk -v m="$metric" -v j="$j" -v q="$q" 'BEGIN {
+            r = (j != "" && q != "" && q + 0 != 0) ? sprintf("%.2f", j / q) : "-"
+            printf "%-40s %12s %12s %10s\n", m, (j == "" ? "-" : j), (q == "" ? "-" : q), r }'
+    done
+    echo "all rounds (jkvm | qemu):"
+    metrics | while IFS= read -r metric; do
+        echo "  $metric: $(values jkvm "$metric" | xargs) | $(values qemu "$metric" | xargs)"
+    done
+}
+
+require_kvm
+work=$(mktemp -d "${TMPDIR:-/tmp}/guest-compare.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+build
+echo "guest-compare: kernel $kernel, $rounds rounds, 1 vCPU, $memory RAM, $dd_mib MiB disk image in $work"
+for round in $(seq "$rounds"); do
+    for vmm in jkvm qemu; do
+        echo "round $round: $vmm" >&2
+        boot_round "$vmm"
+        disk_round "$vmm"
+    done
+done
+summarize
