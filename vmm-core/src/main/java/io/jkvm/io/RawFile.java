@@ -3,7 +3,6 @@ package io.jkvm.io;
 import io.jkvm.kvm.sys.LibC;
 import io.jkvm.kvm.sys.Native;
 import io.jkvm.kvm.sys.NativeException;
-import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -11,8 +10,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * A disk image file for positional I/O straight between the file and guest RAM: pread(2)/pwrite(2)
- * with the host address of the guest buffer, so no byte passes through the Java heap. The file is
+ * A disk image file for positional I/O straight between the file and guest RAM: preadv(2)/pwritev(2)
+ * with the host addresses of the guest buffers ({@link IoVector}), so no byte passes through the Java
+ * heap and a request of many buffers takes one system call. The file is
  * flock(2)ed (exclusive for read-write, shared for read-only) so that two VMs cannot write one image.
  */
 public final class RawFile implements AutoCloseable {
@@ -56,41 +56,44 @@ public final class RawFile implements AutoCloseable {
         return Files.size(path);
     }
 
-    /** Reads {@code length} bytes at {@code fileOffset} into guest RAM at {@code gpa}. Short reads past EOF fill zeros. */
-    public void readInto(GuestMemory memory, long gpa, int length, long fileOffset) throws IOException {
-        long done = transfer(PREAD, memory.hostAddress(gpa, length), length, fileOffset);
-        if (done < length) memory.fill(gpa + done, length - done, (byte) 0);
+    /**
+     * Reads the file from {@code fileOffset} into the buffers of {@code buffers}, all of them, with preadv(2)
+     * (one call unless the kernel moves less). What lies beyond the end of the file reads as zeros.
+     */
+    public void readInto(IoVector buffers, long fileOffset) throws IOException {
+        transfer(PREADV, buffers, fileOffset);
+        buffers.zeroRemaining();
     }
 
-    /** Writes {@code length} bytes of guest RAM at {@code gpa} to {@code fileOffset}. */
-    public void writeFrom(GuestMemory memory, long gpa, int length, long fileOffset) throws IOException {
+    /** Writes the buffers of {@code buffers}, all of them, to the file from {@code fileOffset}, with pwritev(2). */
+    public void writeFrom(IoVector buffers, long fileOffset) throws IOException {
         if (readOnly) throw new IOException(path + ": read-only");
-        if (transfer(PWRITE, memory.hostAddress(gpa, length), length, fileOffset) < length)
-            throw new IOException(path + ": pwrite wrote nothing (disk full?)");
+        transfer(PWRITEV, buffers, fileOffset);
+        if (buffers.remainingBytes() > 0) throw new IOException(path + ": pwritev wrote nothing (disk full?)");
     }
 
-    /** pread(2) or pwrite(2): both take (fd, buffer address, count, offset). */
-    private interface PositionalIo {
-        long call(int fd, long address, long count, long offset);
+    /** preadv(2) or pwritev(2): both take (fd, iovec array, entry count, offset). */
+    private interface VectorIo {
+        long call(int fd, long iov, int iovcnt, long offset);
     }
 
-    private static final PositionalIo PREAD = LibC.INSTANCE::pread;
-    private static final PositionalIo PWRITE = LibC.INSTANCE::pwrite;
+    private static final VectorIo PREADV = LibC.INSTANCE::preadv;
+    private static final VectorIo PWRITEV = LibC.INSTANCE::pwritev;
 
-    /** Repeats {@code io} until {@code length} bytes moved or end of file; returns the bytes moved. */
-    private long transfer(PositionalIo io, long host, int length, long fileOffset) throws IOException {
-        long done = 0;
-        while (done < length) {
-            long n = io.call(fd, host + done, length - done, fileOffset + done);
+    /** Repeats {@code io} until every buffer is done or the file ends; {@code buffers} keeps what is left. */
+    private void transfer(VectorIo io, IoVector buffers, long fileOffset) throws IOException {
+        long offset = fileOffset;
+        while (buffers.remainingBytes() > 0) {
+            long n = io.call(fd, buffers.remainingAddress(), buffers.remainingEntries(), offset);
             if (n < 0) {
                 int errno = Native.errno();
                 if (errno == Native.EINTR) continue;
-                throw new IOException(path + ": " + (io == PREAD ? "pread" : "pwrite") + ": " + Native.strerror(errno));
+                throw new IOException(path + ": " + (io == PREADV ? "preadv" : "pwritev") + ": " + Native.strerror(errno));
             }
-            if (n == 0) break;
-            done += n;
+            if (n == 0) return;
+            buffers.consume(n);
+            offset += n;
         }
-        return done;
     }
 
     /** fdatasync(2): the data the guest wrote is on stable storage. */
@@ -110,10 +113,11 @@ public final class RawFile implements AutoCloseable {
     public void zeroRange(long offset, long length) throws IOException {
         if (fallocateErrno(Native.FALLOC_FL_ZERO_RANGE | Native.FALLOC_FL_KEEP_SIZE, offset, length) != Native.EOPNOTSUPP) return;
         for (long done = 0; done < length; ) {
-            int chunk = (int) Math.min(ZEROS.capacity(), length - done);
-            if (transfer(PWRITE, ZEROS_ADDRESS, chunk, offset + done) < chunk)
-                throw new IOException(path + ": pwrite wrote nothing (disk full?)");
-            done += chunk;
+            long n = LibC.INSTANCE.pwrite(fd, ZEROS_ADDRESS, Math.min(ZEROS.capacity(), length - done), offset + done);
+            if (n < 0 && Native.errno() == Native.EINTR) continue;
+            if (n < 0) throw new IOException(path + ": pwrite: " + Native.strerror(Native.errno()));
+            if (n == 0) throw new IOException(path + ": pwrite wrote nothing (disk full?)");
+            done += n;
         }
     }
 

@@ -80,7 +80,7 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
-     * The host address of {@code [gpa, gpa+length)}, for zero-copy I/O (pread/pwrite straight into
+     * The host address of {@code [gpa, gpa+length)}, for zero-copy I/O (preadv/pwritev straight into
      * guest RAM). Throws unless the whole range is inside one region.
      */
     public long hostAddress(long gpa, long length) {

@@ -23,16 +23,39 @@ class RawFileTest {
     @Test
     void movesBytesBetweenFileAndGuestMemory() throws Exception {
         Path img = Files.write(dir.resolve("disk.img"), pattern(8192));
+        IoVector v = new IoVector(4);
         try (GuestMemory m = GuestMemory.allocate(0x10000); RawFile f = RawFile.open(img, false)) {
-            f.readInto(m, 0x1000, 4096, 4096);
+            v.add(m, 0x1000, 4096);
+            f.readInto(v, 4096);
             assertArrayEquals(Arrays.copyOfRange(pattern(8192), 4096, 8192), m.read(0x1000, 4096));
+
+            // Scattered buffers, one call: 100 bytes at 0x8000, 0 bytes, 412 bytes at 0x2000.
+            v.clear();
+            v.add(m, 0x8000, 100);
+            v.add(m, 0x9000, 0);
+            v.add(m, 0x2000, 412);
+            f.readInto(v, 1000);
+            assertArrayEquals(Arrays.copyOfRange(pattern(8192), 1000, 1100), m.read(0x8000, 100));
+            assertArrayEquals(Arrays.copyOfRange(pattern(8192), 1100, 1512), m.read(0x2000, 412));
+            assertEquals(0, v.remainingBytes());
+
             m.fill(0x3000, 512, (byte) 0x5a);
-            f.writeFrom(m, 0x3000, 512, 0);
-            f.readInto(m, 0x4000, 1024, 7680); // half past the end of the file: zeros
-            assertEquals(0, m.readByte(0x4000 + 600));
+            m.fill(0x5000, 512, (byte) 0x3c);
+            v.clear();
+            v.add(m, 0x3000, 512);
+            v.add(m, 0x5000, 512);
+            f.writeFrom(v, 0);
+
+            m.fill(0x4000, 1024, (byte) 0x77);
+            v.clear();
+            v.add(m, 0x4000, 1024);
+            f.readInto(v, 7680); // half past the end of the file: zeros
+            assertArrayEquals(Arrays.copyOfRange(pattern(8192), 7680, 8192), m.read(0x4000, 512));
+            assertArrayEquals(new byte[512], m.read(0x4200, 512));
         }
         byte[] after = Files.readAllBytes(img);
         for (int i = 0; i < 512; i++) assertEquals(0x5a, after[i]);
+        for (int i = 512; i < 1024; i++) assertEquals(0x3c, after[i]);
         assertEquals(8192, after.length);
     }
 
@@ -40,7 +63,9 @@ class RawFileTest {
     void readOnlyRefusesWritesAndLockRefusesASecondWriter() throws Exception {
         Path img = Files.write(dir.resolve("ro.img"), pattern(4096));
         try (GuestMemory m = GuestMemory.allocate(0x10000); RawFile ro = RawFile.open(img, true)) {
-            assertThrows(IOException.class, () -> ro.writeFrom(m, 0, 512, 0));
+            IoVector v = new IoVector(1);
+            v.add(m, 0, 512);
+            assertThrows(IOException.class, () -> ro.writeFrom(v, 0));
             assertThrows(IOException.class, () -> RawFile.open(img, false), "a shared lock keeps writers out");
         }
         try (RawFile rw = RawFile.open(img, false)) {

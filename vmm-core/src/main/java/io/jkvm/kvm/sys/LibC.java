@@ -29,8 +29,9 @@ public interface LibC {
     @SaveError int eventfd(int initval, int flags);
     @SaveError long read(int fd, long buf, long count);
     @SaveError long write(int fd, long buf, long count);
-    @SaveError long pread(int fd, long buf, long count, long offset);
     @SaveError long pwrite(int fd, long buf, long count, long offset);
+    @SaveError long preadv(int fd, long iov, int iovcnt, long offset);
+    @SaveError long pwritev(int fd, long iov, int iovcnt, long offset);
     @SaveError int fsync(int fd);
     @SaveError int fdatasync(int fd);
     @SaveError int fallocate(int fd, int mode, long offset, long len);

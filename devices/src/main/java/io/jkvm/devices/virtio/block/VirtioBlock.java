@@ -6,6 +6,7 @@ import io.jkvm.devices.virtio.GuestErrorLog;
 import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.VirtioFeature;
 import io.jkvm.devices.virtio.Virtqueue;
+import io.jkvm.io.IoVector;
 import io.jkvm.io.RawFile;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
@@ -14,7 +15,7 @@ import java.nio.file.Path;
 
 /**
  * A virtio block device (virtio 1.2 §5.2) over a raw disk image, one request queue. Data moves with
- * pread/pwrite straight between the file and guest RAM.
+ * one preadv/pwritev per request straight between the file and the request's guest buffers.
  *
  * <p>A request is {@code le32 type, le32 reserved, le64 sector} in device-readable buffers, then the data,
  * then a status byte: the last device-writable byte of the chain. Nothing else is assumed about framing
@@ -76,8 +77,6 @@ public final class VirtioBlock implements VirtioDevice {
     static final long MAX_RANGE_SECTORS = 1L << 21;
     /** Header and status take two descriptors of a chain at most Queue Size long. */
     static final int SEG_MAX = QUEUE_SIZE - 2;
-    /** pread/pwrite take an int length; larger buffers go in pieces. */
-    private static final int MAX_IO_CHUNK = 1 << 30;
 
     private final RawFile file;
     private final long capacity;
@@ -92,6 +91,8 @@ public final class VirtioBlock implements VirtioDevice {
     private final long[] rangeSector = new long[MAX_RANGES];
     private final long[] rangeCount = new long[MAX_RANGES];
     private final boolean[] rangeUnmap = new boolean[MAX_RANGES];
+    /** The data buffers of a read or write: no more than the descriptors of a chain. */
+    private final IoVector data = new IoVector(QUEUE_SIZE);
     private long negotiated;
     private int transferred;
 
@@ -298,25 +299,20 @@ public final class VirtioBlock implements VirtioDevice {
         int end = toGuest ? chain.count() : chain.readableCount();
         long skip = toGuest ? 0 : HEADER_SIZE;
         long remaining = length;
+        data.clear();
         for (int i = first; i < end && remaining > 0; i++) {
             long bufferLength = chain.length(i);
             if (skip >= bufferLength) {
                 skip -= bufferLength;
                 continue;
             }
-            long address = chain.address(i) + skip;
             long n = Math.min(bufferLength - skip, remaining);
+            data.add(memory, chain.address(i) + skip, n);
             skip = 0;
             remaining -= n;
-            while (n > 0) {
-                int chunk = (int) Math.min(n, MAX_IO_CHUNK);
-                if (toGuest) file.readInto(memory, address, chunk, fileOffset);
-                else file.writeFrom(memory, address, chunk, fileOffset);
-                address += chunk;
-                fileOffset += chunk;
-                n -= chunk;
-            }
         }
+        if (toGuest) file.readInto(data, fileOffset);
+        else file.writeFrom(data, fileOffset);
     }
 
     private static long littleEndian(byte[] bytes, int offset, int size) {
