@@ -42,7 +42,7 @@ for round in $(seq "$rounds"); do
     java -Duser.language=en -Duser.country=US -jar "$here/target/benchmarks.jar" ExitBenchmark -f 1 \
         -rf csv -rff "$csv" >"$here/target/exit-benchmark-$round.log"
     # CSV columns: "Benchmark","Mode","Threads","Samples","Score","Score Error (99.9%)","Unit","Param: guest"
-    awk -F, 'NR > 1 { g = $8; gsub(/"|bench-/, "", g); printf "java\t%s\t%s\n", g, $5 }' "$csv" >>"$results"
+    awk -F, 'NR > 1 { g = $8; gsub(/"|bench-|\r/, "", g); printf "java\t%s\t%s\n", g, $5 }' "$csv" >>"$results"
     echo "exit-compare: round $round of $rounds done" >&2
 done
 

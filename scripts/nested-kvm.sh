@@ -68,6 +68,7 @@ build_initramfs() {
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+ip link set lo up   # loopback only (JMH talks to its forked JVMs over it)
 arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"; }
 fail() { printf '\nnested-kvm: %s\nNESTED-KVM-EXIT=125\n' "$*"; poweroff -f; }
 for m in $(cat /lib/modules/order); do
