@@ -43,6 +43,9 @@ for round in $(seq "$rounds"); do
         -rf csv -rff "$csv" >"$here/target/exit-benchmark-$round.log"
     # CSV columns: "Benchmark","Mode","Threads","Samples","Score","Score Error (99.9%)","Unit","Param: guest"
     awk -F, 'NR > 1 { g = $8; gsub(/"|bench-|\r/, "", g); printf "java\t%s\t%s\n", g, $5 }' "$csv" >>"$results"
+    for guest in pio mmio; do   # a fork that died leaves its guest out of this round's CSV
+        grep -q "bench-$guest" "$csv" || echo "exit-compare: round $round: no JMH result for $guest (see exit-benchmark-$round.log)" >&2
+    done
     echo "exit-compare: round $round of $rounds done" >&2
 done
 
