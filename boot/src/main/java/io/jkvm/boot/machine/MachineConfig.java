@@ -1,5 +1,6 @@
 package io.jkvm.boot.machine;
 
+import io.jkvm.boot.mptable.MpTable;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -26,7 +27,7 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
      * The most vCPUs a machine can have: xAPIC IDs are 8 bits and 0xFF addresses all of them, in the MADT
      * and the MP table alike (x2APIC entries would be needed beyond).
      */
-    public static final int MAX_CPUS = 255;
+    public static final int MAX_CPUS = MpTable.MAX_CPUS;
 
     /** How a guest kernel learns where the virtio-mmio devices are, and so which firmware tables it gets. */
     public enum VirtioDiscovery {

@@ -33,6 +33,8 @@ public final class MpTable {
     static final int PROCESSOR_ENTRY_LENGTH = 20;
     /** Bus, I/O APIC, I/O interrupt and local interrupt entries are 8 bytes each (§4.3.2–4.3.5). */
     static final int SHORT_ENTRY_LENGTH = 8;
+    /** One bus, one I/O APIC, an I/O interrupt entry for every pin but the cascade, LINT0 and LINT1. */
+    static final int SHORT_ENTRIES = 1 + 1 + (IO_APIC_PINS - 1) + 2;
 
     static final int SPEC_REVISION_1_4 = 4;
     static final int ENTRY_PROCESSOR = 0, ENTRY_BUS = 1, ENTRY_IO_APIC = 2, ENTRY_IO_INTERRUPT = 3,
@@ -77,8 +79,7 @@ public final class MpTable {
 
     /** The number of bytes the configuration table of {@code cpus} vCPUs takes. */
     public static int configTableLength(int cpus) {
-        int interrupts = IO_APIC_PINS - 1 + 2;   // every pin but the cascade, then LINT0 and LINT1
-        return HEADER_LENGTH + cpus * PROCESSOR_ENTRY_LENGTH + (2 + interrupts) * SHORT_ENTRY_LENGTH;
+        return HEADER_LENGTH + cpus * PROCESSOR_ENTRY_LENGTH + SHORT_ENTRIES * SHORT_ENTRY_LENGTH;
     }
 
     /** §4.1, Table 4-1. */
@@ -96,7 +97,7 @@ public final class MpTable {
     /** §4.2 header (Table 4-2), then the base table entries in the order §4.3 asks for. */
     static byte[] configurationTable(int cpus, long localApic, int ioApicId, long ioApic) {
         int length = configTableLength(cpus);
-        int entries = cpus + 2 + IO_APIC_PINS - 1 + 2;
+        int entries = cpus + SHORT_ENTRIES;
         ByteBuffer b = littleEndian(length);
         b.put(ascii("PCMP")).putShort((short) length).put((byte) SPEC_REVISION_1_4).put((byte) 0)
                 .put(ascii("JKVM    ")).put(ascii("jkvm machine"))
