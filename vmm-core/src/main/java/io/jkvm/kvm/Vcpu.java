@@ -113,15 +113,25 @@ public final class Vcpu implements AutoCloseable {
 
     /** KVM_SET_MSRS; throws naming the first MSR KVM refused. */
     public void setMsrs(List<MsrEntry> entries) {
+        int written = writeMsrs(entries);
+        if (written < entries.size())
+            throw new IllegalStateException(String.format("KVM_SET_MSRS refused MSR %#x (value %#x)",
+                    entries.get(written).index(), entries.get(written).data()));
+    }
+
+    /** KVM_SET_MSRS of one MSR; false when KVM refuses the value. */
+    public boolean trySetMsr(MsrEntry entry) {
+        return writeMsrs(List.of(entry)) == 1;
+    }
+
+    /** KVM_SET_MSRS: the number of entries KVM set, stopping at the first it refused (api.rst 4.19). */
+    private int writeMsrs(List<MsrEntry> entries) {
         ByteBuffer b = msrs(entries.size());
         for (int i = 0; i < entries.size(); i++) {
             b.putInt(msrEntry(i) + KvmStructs.MsrEntry.INDEX, entries.get(i).index());
             b.putLong(msrEntry(i) + KvmStructs.MsrEntry.DATA, entries.get(i).data());
         }
-        int written = KvmIoctl.KVM_SET_MSRS.call(fd, Structs.address(b));
-        if (written < entries.size())
-            throw new IllegalStateException(String.format("KVM_SET_MSRS refused MSR %#x (value %#x)",
-                    entries.get(written).index(), entries.get(written).data()));
+        return KvmIoctl.KVM_SET_MSRS.call(fd, Structs.address(b));
     }
 
     private static ByteBuffer msrs(int n) {

@@ -3,6 +3,7 @@ package io.jkvm.boot.cpu;
 import io.jkvm.boot.Layout;
 import io.jkvm.boot.loader.EntryKind;
 import io.jkvm.kvm.CpuidEntry;
+import io.jkvm.kvm.MsrEntry;
 import io.jkvm.kvm.Register;
 import io.jkvm.kvm.Regs;
 import io.jkvm.kvm.Vcpu;
@@ -19,7 +20,18 @@ public final class BootCpu {
     /** Identity-map the whole 32-bit space: kernel, zero page, command line, initrd and tables all lie below 4 GiB. */
     private static final int IDENTITY_MAPPED_GIB = 4;
 
+    /** MSR_K7_HWCR (AMD PPR for family 19h, MSRC001_0015: Hardware Configuration). */
+    public static final int MSR_K7_HWCR = 0xc001_0015;
+    /**
+     * HWCR bit 24, TscFreqSel: the TSC counts at the P0 frequency. Linux prints "[Firmware Bug]: TSC doesn't
+     * count with P0 frequency!" for an AMD CPU of family 0x11 or later that has a constant TSC and this bit
+     * clear (arch/x86/kernel/cpu/amd.c, bsp_init_amd), as it was on PVM (../shared/pvm/2026-12-02). KVM takes
+     * it from a host-initiated KVM_SET_MSRS since Linux 6.7 and refuses it before.
+     */
+    public static final long HWCR_TSC_FREQ_SEL = 1L << 24;
+
     private final CpuidPatcher cpuid;
+    private boolean tscFreqSelRefused;
 
     /**
      * @param supported KVM_GET_SUPPORTED_CPUID
@@ -71,9 +83,23 @@ public final class BootCpu {
         applyFirmwareState(vcpu);
     }
 
+    /**
+     * Whether KVM refused HWCR.TscFreqSel on an AMD vCPU (then an AMD guest with a constant TSC logs the
+     * firmware-bug line; logged once as a warning here too).
+     */
+    public boolean tscFreqSelRefused() {
+        return tscFreqSelRefused;
+    }
+
     /** CPUID must already be set: KVM checks MSR writes against it. */
-    private static void applyFirmwareState(Vcpu vcpu) {
+    private void applyFirmwareState(Vcpu vcpu) {
         vcpu.setMsrs(BootMsrs.entries());
+        if (cpuid.isAmd() && !vcpu.trySetMsr(new MsrEntry(MSR_K7_HWCR, HWCR_TSC_FREQ_SEL)) && !tscFreqSelRefused) {
+            tscFreqSelRefused = true;
+            System.getLogger(BootCpu.class.getName()).log(System.Logger.Level.WARNING, "KVM refused MSR_K7_HWCR."
+                    + "TscFreqSel (host kernel before 6.7?): an AMD guest that sees a constant TSC will log"
+                    + " \"TSC doesn't count with P0 frequency\"");
+        }
         vcpu.setFpu(BootFpu.state());
         vcpu.setLapic(Lapic.configureLocalInterrupts(vcpu.getLapic()));
     }

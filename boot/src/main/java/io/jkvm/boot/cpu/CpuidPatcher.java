@@ -19,6 +19,7 @@ import java.util.List;
  * Other leaves pass through unchanged.
  */
 public final class CpuidPatcher {
+    public static final int LEAF_VENDOR = 0x0;
     public static final int LEAF_FEATURES = 0x1;
     public static final int LEAF_EXTENDED_TOPOLOGY = 0xb;
     public static final int LEAF_EXTENDED_TOPOLOGY_V2 = 0x1f;
@@ -38,6 +39,9 @@ public final class CpuidPatcher {
     public static final int ECX_TSC_DEADLINE = 1 << 24;
     private static final int EBX_APIC_ID_SHIFT = 24;
     private static final int EBX_APIC_ID_MASK = 0xff << EBX_APIC_ID_SHIFT;
+
+    /** "AuthenticAMD" as EBX, EDX, ECX of leaf 0 (AMD APM Vol. 3, CPUID Fn0000_0000). */
+    static final int AMD_EBX = 0x6874_7541, AMD_EDX = 0x6974_6e65, AMD_ECX = 0x444d_4163;
 
     /** "KVMKVMKVM\0\0\0" as EBX, ECX, EDX of leaf 0x40000000 (Documentation/virt/kvm/x86/cpuid.rst). */
     static final int SIGNATURE_EBX = 0x4b4d_564b, SIGNATURE_ECX = 0x564b_4d56, SIGNATURE_EDX = 0x4d;
@@ -67,6 +71,12 @@ public final class CpuidPatcher {
     public CpuidPatcher(List<CpuidEntry> supported, boolean pvm) {
         this.supported = List.copyOf(supported);
         this.pvm = pvm;
+    }
+
+    /** Whether the CPU KVM presents is an AMD one (leaf 0 vendor "AuthenticAMD"). */
+    public boolean isAmd() {
+        return supported.stream().anyMatch(e -> e.function() == LEAF_VENDOR
+                && e.ebx() == AMD_EBX && e.edx() == AMD_EDX && e.ecx() == AMD_ECX);
     }
 
     /** The CPUID for the vCPU whose (x2)APIC id is {@code apicId} (0..255: leaf 1 has 8 bits for it). */

@@ -57,6 +57,12 @@ class BootCpuKvmTest {
             assertEquals(Lapic.DELIVERY_MODE_EXTINT, lapic.register(Lapic.LVT_LINT0) >>> 8 & 0b111);
             assertEquals(Lapic.DELIVERY_MODE_NMI, lapic.register(Lapic.LVT_LINT1) >>> 8 & 0b111);
 
+            // On AMD, HWCR.TscFreqSel is set, or KVM refused it and BootCpu said so.
+            if (new CpuidPatcher(kvm.supportedCpuid(), false).isAmd() && !boot.tscFreqSelRefused()) {
+                long hwcr = vcpu.getMsrs(BootCpu.MSR_K7_HWCR).get(0).data();
+                assertEquals(BootCpu.HWCR_TSC_FREQ_SEL, hwcr & BootCpu.HWCR_TSC_FREQ_SEL, "HWCR.TscFreqSel");
+            }
+
             List<CpuidEntry> cpuid = vcpu.getCpuid2();
             CpuidEntry leaf1 = cpuid.stream().filter(e -> e.function() == 1).findFirst().orElseThrow();
             assertEquals(1, leaf1.ebx() >>> 24, "APIC id of vCPU 1");

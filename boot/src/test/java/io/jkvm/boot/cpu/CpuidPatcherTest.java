@@ -1,6 +1,7 @@
 package io.jkvm.boot.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,6 +42,14 @@ class CpuidPatcherTest {
             assertEquals(5, e.edx(), "x2APIC id");
         }
         assertEquals(0x201, find(out, 0xb, 1).ecx(), "topology levels kept");
+    }
+
+    @Test
+    void tellsAmdFromIntelByTheVendorString() {
+        ByteBuffer amd = ByteBuffer.wrap("AuthenticAMD".getBytes(StandardCharsets.US_ASCII)).order(ByteOrder.LITTLE_ENDIAN);
+        CpuidEntry amdLeaf0 = new CpuidEntry(0, 0, 0, 0x10, amd.getInt(0), amd.getInt(8), amd.getInt(4));
+        assertTrue(new CpuidPatcher(List.of(amdLeaf0, LEAF1), false).isAmd());
+        assertFalse(new CpuidPatcher(SUPPORTED, false).isAmd(), "GenuineIntel");
     }
 
     @Test
