@@ -9,13 +9,17 @@ import java.util.List;
  * XSDT one after another (8-byte aligned) from {@code tablesAddress}. RSDP → XSDT → {FADT → DSDT, MADT}.
  *
  * <p>The platform is hardware-reduced ACPI (ACPI 6.4 §4.1): power-off and reset go through
- * {@link AcpiPowerDevice}'s ports, COM1 is declared at 0x3F8/IRQ 4, and each virtio-mmio window is a
+ * {@link AcpiPowerDevice}'s ports, COM1 is declared at 0x3F8/IRQ 4, the CMOS RTC (when present) at
+ * 0x70/IRQ 8, and each virtio-mmio window is a
  * {@code LNRO0005} device.
  */
 public final class AcpiTables {
     /** The 16550 the DSDT declares as COM1 (ISA standard). */
     static final int COM1_PORT = 0x3F8;
     static final int COM1_GSI = 4;
+    /** The CMOS RTC the DSDT declares when the platform has one (PC/AT: ports 0x70-0x71, ISA IRQ 8). */
+    static final int CMOS_RTC_PORT = 0x70;
+    static final int CMOS_RTC_GSI = 8;
     private static final int TABLE_ALIGNMENT = 8;
     /** Bytes the RSDP occupies at {@code rsdpAddress}. */
     public static final int RSDP_LENGTH = Rsdp.LENGTH;
@@ -50,6 +54,7 @@ public final class AcpiTables {
             throw new IllegalArgumentException(String.format("tables address %#x is not 8-byte aligned", tablesAddress));
 
         Dsdt dsdt = new Dsdt(AcpiPowerDevice.S5_SLEEP_TYPE).addSerialPort(COM1_PORT, COM1_GSI);
+        if (platform.cmosRtc()) dsdt.addCmosRtc(CMOS_RTC_PORT, CMOS_RTC_GSI);
         platform.virtioMmio().forEach(dsdt::addVirtioMmio);
 
         TableArea area = new TableArea(tablesAddress);

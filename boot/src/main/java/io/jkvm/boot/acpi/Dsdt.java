@@ -24,6 +24,9 @@ import java.util.List;
  *     Device (COM1) { Name (_HID, EisaId ("PNP0501")) Name (_UID, 0)
  *                     Name (_CRS, ResourceTemplate () { IO (Decode16, 0x3F8, 0x3F8, 1, 8)
  *                                                       Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {4} }) }
+ *     Device (RTC_) { Name (_HID, EisaId ("PNP0B00"))
+ *                     Name (_CRS, ResourceTemplate () { IO (Decode16, 0x70, 0x70, 1, 2)
+ *                                                       Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {8} }) }
  *     Device (V000) { Name (_HID, "LNRO0005") Name (_UID, 0)
  *                     Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, base, size)
  *                                                       Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {gsi} }) }
@@ -39,6 +42,10 @@ public final class Dsdt {
     /** 16550-compatible serial port (PNP ID list). */
     static final String SERIAL_PORT_EISA_ID = "PNP0501";
     private static final int SERIAL_PORT_IO_LENGTH = 8;
+    /** AT real-time clock, the MC146818 (PNP ID list); Linux's rtc_cmos driver binds to it. */
+    static final String CMOS_RTC_EISA_ID = "PNP0B00";
+    /** Index and data port. */
+    private static final int CMOS_RTC_IO_LENGTH = 2;
 
     private final int s5SleepType;
     private final List<AmlStatement> devices = new ArrayList<>();
@@ -59,6 +66,20 @@ public final class Dsdt {
                 name("_UID", integer(uid)),
                 name("_CRS", resourceTemplate(
                         IoPort.fixed(ioBase, SERIAL_PORT_IO_LENGTH),
+                        ExtendedInterrupt.of(gsi, InterruptTrigger.EDGE, InterruptPolarity.ACTIVE_HIGH)))));
+        return this;
+    }
+
+    /**
+     * Adds the CMOS RTC at {@code ioBase} on edge-triggered {@code gsi}. On a hardware-reduced machine Linux
+     * maps only the interrupts ACPI names, so without this device rtc_cmos cannot get IRQ 8 and fails to
+     * probe (-EINVAL), as QEMU's microvm also found.
+     */
+    public Dsdt addCmosRtc(int ioBase, int gsi) {
+        devices.add(device("RTC",
+                name("_HID", eisaId(CMOS_RTC_EISA_ID)),
+                name("_CRS", resourceTemplate(
+                        IoPort.fixed(ioBase, CMOS_RTC_IO_LENGTH),
                         ExtendedInterrupt.of(gsi, InterruptTrigger.EDGE, InterruptPolarity.ACTIVE_HIGH)))));
         return this;
     }

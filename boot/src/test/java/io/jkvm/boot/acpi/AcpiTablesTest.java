@@ -135,6 +135,21 @@ class AcpiTablesTest {
     }
 
     @Test
+    void dsdtWithCmosRtc() {
+        AcpiPlatform p = new AcpiPlatform(1, List.of(), 0x600, List.of(), true, false, true, PmProfile.UNSPECIFIED);
+        byte[] d = AcpiImage.write(p).tables.get("DSDT");
+        // RTC_: 'RTC_' 4 + _HID 10 + _CRS (5 + buffer 23) = 42, PkgLength 43 = 0x2B.
+        //   _CRS buffer: IO 8 + Interrupt 9 + End 2 = 19 = 0x13; content 21, PkgLength 22 = 0x16.
+        // Scope content 5 + 51 + 45 = 101 > 62: a 2-byte PkgLength, 103 = 0x67 -> 47 06.
+        String rtc = """
+                5B 82 2B 52 54 43 5F
+                  08 5F 48 49 44 0C 41 D0 0B 00
+                  08 5F 43 52 53 11 16 0A 13  47 01 70 00 70 00 01 02  89 06 00 03 01 08 00 00 00  79 00
+                """;
+        assertEquals(hex(hex("10 47 06 5C 5F 53 42 5F" + COM1 + rtc + S5)), hexRange(d, 36, d.length - 36));
+    }
+
+    @Test
     void dsdtWithOneVirtioDevice() {
         byte[] d = AcpiImage.write(1, List.of(new VirtioMmioWindow(0xD000_0000L, 5))).tables.get("DSDT");
         // V000: 'V000' 4 + _HID "LNRO0005" 15 + _UID 6 + _CRS (5 + 27) = 57, PkgLength 58 = 0x3A.
