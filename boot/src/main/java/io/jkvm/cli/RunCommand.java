@@ -54,6 +54,10 @@ final class RunCommand implements Callable<Integer> {
                     + " virtio_mmio.device= on the command line")
     String discovery = "acpi";
 
+    @Option(names = "--pvm-quirks", description = "apply the PVM quirk set even where /dev/kvm is not PVM"
+            + " (to test it on VT-x/SVM or nested KVM; also JKVM_FORCE_PVM_QUIRKS=1)")
+    boolean pvmQuirks;
+
     @Option(names = "--exit-stats", description = "print VM exit counts and times per reason, port and MMIO address at exit")
     boolean exitStats;
 
@@ -64,8 +68,10 @@ final class RunCommand implements Callable<Integer> {
             case "cmdline" -> VirtioDiscovery.CMDLINE;
             default -> throw new IllegalArgumentException("--virtio-discovery must be acpi or cmdline, not '" + discovery + "'");
         };
-        MachineConfig config = new MachineConfig(kernel, Optional.ofNullable(initrd), cmdline, MemorySize.parse(memory),
-                cpus, disks.stream().map(DiskSpec::parse).toList(), !noRng, how);
+        MachineConfig config = MachineConfig.of(kernel, Optional.ofNullable(initrd), MemorySize.parse(memory), cpus)
+                .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
+                .withDiscovery(how);
+        if (pvmQuirks) config = config.withForcedPvmQuirks(true);
         PrintWriter err = spec.commandLine().getErr();
         try (HostConsole console = HostConsole.open(); Machine machine = Machine.create(config, console::write)) {
             console.startInput(machine::sendInput, machine::stop);

@@ -25,6 +25,15 @@ public final class Initramfs {
     public static final String EXIT_MARKER_PREFIX = "JKVM-EXIT=";
 
     /**
+     * The word jkvm puts right after {@code --} on the kernel command line, in front of init's command.
+     * Linux hands init every command-line word it did not consume itself, words without {@code =} as
+     * arguments (init/main.c, unknown_bootoption), before the words after {@code --}: on PVM that includes
+     * jkvm's own {@code noxsave}. /init runs only the words after this marker, so nothing the kernel leaves
+     * over can become part of the command.
+     */
+    public static final String COMMAND_MARKER = "JKVM-COMMAND";
+
+    /**
      * The kernel command line parameter ({@code JKVM_EXIT=reboot}) that makes /init end the machine
      * with {@code reboot -f} instead of {@code poweroff -f}. Unknown {@code name=value} parameters
      * reach init as environment variables (Documentation/admin-guide/kernel-parameters.rst).
@@ -38,40 +47,52 @@ public final class Initramfs {
             "md5sum", "dd", "nproc", "dmesg", "head", "tail", "ls", "mkdir", "rm", "cp", "mv", "ln",
             "grep", "sed", "awk", "wc", "cut", "tr", "cmp", "hexdump", "od", "xxd", "uname", "ps",
             "kill", "env", "date", "stat", "free", "df", "ip", "ifconfig", "mknod", "chmod", "seq",
-            "time", "timeout", "stty", "tty", "vi", "mke2fs");
+            "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock");
 
     /** /dev/console, needed before devtmpfs is mounted (Linux devices.txt: char 5:1). */
     private static final int CONSOLE_MAJOR = 5;
     private static final int CONSOLE_MINOR = 1;
 
+    /**
+     * The part of /init that drops every argument up to and including {@link #COMMAND_MARKER}, leaving
+     * the command's words in {@code $@} (none when the command line has no marker).
+     */
+    private static final String SELECT_COMMAND = """
+            while [ $# -gt 0 ] && [ "$1" != %1$s ]; do shift; done
+            [ $# -gt 0 ] && shift
+            """.formatted(COMMAND_MARKER);
+
     private static final String INIT_SCRIPT = """
             #!/bin/sh
             # jkvm default init (run by busybox sh as PID 1).
-            # Kernel command line words after "--" arrive here as arguments: they are run with
-            # sh -c, their status is printed, and the machine powers off. That shell is not made a
-            # session leader with the console as its terminal: when such a leader exits, Linux hangs
-            # the terminal up and drops output the UART has not sent yet (seen with 2 vCPUs: the
-            # command's last line was lost). Without arguments an
-            # interactive shell runs on the console; leaving it powers off (or, with JKVM_EXIT=reboot
-            # on the kernel command line, which reaches init as an environment variable, reboots:
-            # for machines that have a keyboard-controller reset but no ACPI power-off).
+            # Linux passes init the command-line words it did not use (such as noxsave), then the
+            # words after "--", in front of which jkvm writes %1$s. Only the words after that
+            # marker are the command: they are run with sh -c, their status is printed, and the
+            # machine powers off. That shell is not made a session leader with the console as its
+            # terminal: when such a leader exits, Linux hangs the terminal up and drops output the
+            # UART has not sent yet (seen with 2 vCPUs: the command's last line was lost). Without a
+            # command an interactive shell runs on the console; leaving it powers off (or, with
+            # JKVM_EXIT=reboot on the kernel command line, which reaches init as an environment
+            # variable, reboots: for machines that have a keyboard-controller reset but no ACPI
+            # power-off).
             export PATH=/bin
+            %4$s\
             mount -t proc proc /proc
             mount -t sysfs sysfs /sys
             mount -t devtmpfs devtmpfs /dev
-            echo %s
+            echo %2$s
             if [ $# -gt 0 ]; then
                 sh -c "$*"
-                echo %s$?
+                echo %3$s$?
             else
                 setsid cttyhack sh
             fi
             sync
-            case "$%s" in
+            case "$%5$s" in
                 reboot) reboot -f ;;
                 *) poweroff -f ;;
             esac
-            """.formatted(INIT_OK_MARKER, EXIT_MARKER_PREFIX, EXIT_ACTION_VARIABLE);
+            """.formatted(COMMAND_MARKER, INIT_OK_MARKER, EXIT_MARKER_PREFIX, SELECT_COMMAND, EXIT_ACTION_VARIABLE);
 
     private Initramfs() {
     }
@@ -79,6 +100,11 @@ public final class Initramfs {
     /** The /init script of the default initramfs. */
     public static String initScript() {
         return INIT_SCRIPT;
+    }
+
+    /** The lines of /init that choose the command's words from its arguments (for tests). */
+    public static String commandSelection() {
+        return SELECT_COMMAND;
     }
 
     /**

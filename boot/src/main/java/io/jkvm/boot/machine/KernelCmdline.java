@@ -1,24 +1,29 @@
 package io.jkvm.boot.machine;
 
+import io.jkvm.boot.initramfs.Initramfs;
 import java.util.List;
 
 /**
  * Adds the machine's own items to a user's kernel command line. Words after {@code --} are the init
- * process's arguments (Documentation/admin-guide/kernel-parameters.rst), so kernel items go before it.
+ * process's arguments (Documentation/admin-guide/kernel-parameters.rst), so kernel items go before it, and
+ * {@link Initramfs#COMMAND_MARKER} goes in front of the init words: Linux hands init the kernel words it
+ * did not consume too (before the words after {@code --}), and the marker tells init where its command
+ * starts, whatever kernel and whatever added words.
  */
 final class KernelCmdline {
     private static final String INIT_ARGS = " -- ";
 
     private KernelCmdline() {}
 
-    static String withKernelItems(String cmdline, List<String> items) {
-        if (items.isEmpty()) return cmdline;
+    static String compose(String cmdline, List<String> items) {
         String extra = String.join(" ", items);
         String padded = " " + cmdline + " ";
         int split = padded.indexOf(INIT_ARGS);
-        if (split < 0) return (cmdline.isBlank() ? extra : cmdline.strip() + " " + extra);
-        String kernelPart = padded.substring(0, split).strip();
-        String initPart = padded.substring(split + INIT_ARGS.length()).strip();
-        return (kernelPart.isEmpty() ? extra : kernelPart + " " + extra) + " --" + (initPart.isEmpty() ? "" : " " + initPart);
+        String kernelPart = (split < 0 ? padded : padded.substring(0, split)).strip();
+        String initPart = split < 0 ? "" : padded.substring(split + INIT_ARGS.length()).strip();
+        String kernel = (kernelPart + " " + extra).strip();
+        if (split < 0) return kernel;
+        String init = initPart.isEmpty() ? "--" : "-- " + Initramfs.COMMAND_MARKER + " " + initPart;
+        return kernel.isEmpty() ? init : kernel + " " + init;
     }
 }

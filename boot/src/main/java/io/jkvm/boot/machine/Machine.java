@@ -241,13 +241,14 @@ public final class Machine implements AutoCloseable {
             // vCPU; a kernel with ACPI prefers the MADT.
             MpTable.write(memory, Layout.MP_FLOATING_POINTER, Layout.MP_CONFIG_TABLE, config.cpus(),
                     Layout.LAPIC_BASE, Layout.IOAPIC_ID, Layout.IOAPIC_BASE);
+            boolean pvm = Kvm.isPvm() || config.forcePvmQuirks();
             List<String> items = new ArrayList<>();
-            if (Kvm.isPvm()) items.addAll(PvmQuirks.KERNEL_SWITCHES);
+            if (pvm) items.addAll(PvmQuirks.KERNEL_SWITCHES);
             if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE) {
                 items.add(NO_ACPI);
                 windows.forEach(w -> items.add(MmioTransport.kernelCommandLineDevice(w.base(), w.gsi())));
             }
-            cmdline = KernelCmdline.withKernelItems(config.cmdline(), items);
+            cmdline = KernelCmdline.compose(config.cmdline(), items);
             BootRequest request = BootRequest.of(config.kernel(), config.initrd(), cmdline);
             if (config.discovery() == MachineConfig.VirtioDiscovery.ACPI) {
                 AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
@@ -271,13 +272,13 @@ public final class Machine implements AutoCloseable {
             addLegacyDevices(vm, serialOut);
             for (int i = 0; i < devices.size(); i++) addVirtioDevice(vm, memory, devices.get(i), windows.get(i));
 
-            BootCpu boot = new BootCpu(kvm.supportedCpuid(), Kvm.isPvm());
+            BootCpu boot = new BootCpu(kvm.supportedCpuid(), pvm);
             boot.writeTables(memory, kernel.entryKind());
             for (int id = 0; id < config.cpus(); id++) {
                 Vcpu vcpu = own(vm.createVcpu(id));
                 if (id == 0) boot.applyBootProcessor(vcpu, kernel.entryKind(), kernel.entryAddress(), kernel.bootInfoAddress());
                 else boot.applyApplicationProcessor(vcpu);
-                runners.add(new VcpuRunner(vcpu, pio, mmio, Kvm.isPvm()));
+                runners.add(new VcpuRunner(vcpu, pio, mmio, pvm));
             }
             transports.forEach(MmioTransport::start);
         }

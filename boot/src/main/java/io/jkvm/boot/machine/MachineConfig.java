@@ -13,9 +13,13 @@ import java.util.Optional;
  *                  virtio-mmio devices for {@link VirtioDiscovery#CMDLINE}) before any {@code --} part
  * @param rng       attach a virtio-rng device fed from host entropy
  * @param discovery how the guest finds the virtio-mmio devices
+ * @param forcePvmQuirks apply the PVM quirk set (kernel switches, CPUID masks, int3/fwait handling) even
+ *                  where /dev/kvm is not PVM, so that a VT-x/SVM or nested KVM runs the PVM path; on PVM
+ *                  it applies anyway. Default: {@link #FORCE_PVM_QUIRKS_VARIABLE} or
+ *                  {@link #FORCE_PVM_QUIRKS_PROPERTY} set to {@code 1} or {@code true}
  */
 public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, long memory, int cpus,
-                            List<DiskSpec> disks, boolean rng, VirtioDiscovery discovery) {
+                            List<DiskSpec> disks, boolean rng, VirtioDiscovery discovery, boolean forcePvmQuirks) {
     /**
      * A serial console on COM1; a quiet boot (every console byte is a VM exit); on panic, reboot at once
      * so a dead guest ends the VM instead of hanging; reboot through the i8042 reset line, which needs
@@ -28,6 +32,11 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
      * and the MP table alike (x2APIC entries would be needed beyond).
      */
     public static final int MAX_CPUS = MpTable.MAX_CPUS;
+
+    /** The environment variable that forces the PVM quirk set on any KVM: {@code JKVM_FORCE_PVM_QUIRKS=1}. */
+    public static final String FORCE_PVM_QUIRKS_VARIABLE = "JKVM_FORCE_PVM_QUIRKS";
+    /** The system property that does the same: {@code -Djkvm.forcePvmQuirks=true}. */
+    public static final String FORCE_PVM_QUIRKS_PROPERTY = "jkvm.forcePvmQuirks";
 
     /** How a guest kernel learns where the virtio-mmio devices are, and so which firmware tables it gets. */
     public enum VirtioDiscovery {
@@ -58,20 +67,41 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
             throw new IllegalArgumentException("--cpus " + cpus + " is above jkvm's maximum of " + MAX_CPUS + " (8-bit APIC IDs)");
     }
 
-    /** A machine with the default command line, no disks, virtio-rng on, ACPI discovery. */
+    /**
+     * A machine with the default command line, no disks, virtio-rng on, ACPI discovery, and the PVM quirk
+     * set forced if the environment or a system property asks for it.
+     */
     public static MachineConfig of(Path kernel, Optional<Path> initrd, long memory, int cpus) {
-        return new MachineConfig(kernel, initrd, DEFAULT_CMDLINE, memory, cpus, List.of(), true, VirtioDiscovery.ACPI);
+        return new MachineConfig(kernel, initrd, DEFAULT_CMDLINE, memory, cpus, List.of(), true, VirtioDiscovery.ACPI,
+                pvmQuirksForced(System.getenv(FORCE_PVM_QUIRKS_VARIABLE), System.getProperty(FORCE_PVM_QUIRKS_PROPERTY)));
+    }
+
+    /** Whether the variable's or the property's value (either may be null) asks to force the PVM quirks. */
+    static boolean pvmQuirksForced(String variable, String property) {
+        return isOn(variable) || isOn(property);
+    }
+
+    private static boolean isOn(String value) {
+        return value != null && (value.equals("1") || value.equalsIgnoreCase("true"));
     }
 
     public MachineConfig withCmdline(String text) {
-        return new MachineConfig(kernel, initrd, text, memory, cpus, disks, rng, discovery);
+        return new MachineConfig(kernel, initrd, text, memory, cpus, disks, rng, discovery, forcePvmQuirks);
     }
 
     public MachineConfig withDisks(List<DiskSpec> list) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, list, rng, discovery);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, list, rng, discovery, forcePvmQuirks);
+    }
+
+    public MachineConfig withRng(boolean on) {
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, on, discovery, forcePvmQuirks);
     }
 
     public MachineConfig withDiscovery(VirtioDiscovery how) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, how);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, how, forcePvmQuirks);
+    }
+
+    public MachineConfig withForcedPvmQuirks(boolean force) {
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, discovery, force);
     }
 }

@@ -14,10 +14,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +46,10 @@ class LinuxBootTest {
      * multi-CPU non-Intel machine unstable by policy (arch/x86/kernel/tsc.c, unsynchronized_tsc).
      */
     private static final String TSC_UNSTABLE = "grep -qw constant_tsc /proc/cpuinfo && dmesg | grep 'TSC.*unstable'";
+
+    /** ctime(3) text, e.g. "Wed Dec  2 04:31:07 2026". */
+    private static final Pattern CTIME = Pattern.compile("([A-Z][a-z]{2} [A-Z][a-z]{2} +\\d{1,2} \\d{2}:\\d{2}:\\d{2} \\d{4})");
+    private static final DateTimeFormatter CTIME_FORMAT = DateTimeFormatter.ofPattern("EEE MMM d HH:mm:ss yyyy", Locale.US);
 
     @TempDir Path tmp;
     private Path initramfs;
@@ -87,6 +98,7 @@ class LinuxBootTest {
 
             String rng = guest.run("head -c 64 /dev/hwrng | wc -c", COMMAND);
             assertTrue(rng.contains("\n64"), "64 bytes from virtio-rng: " + rng);
+            assertRtcShowsHostTime(guest);
 
             guest.type("poweroff -f\n");
             assertEquals(RunOutcome.POWEROFF, guest.awaitEnd(COMMAND));
@@ -109,19 +121,32 @@ class LinuxBootTest {
             assertCleanDmesg(guest);
             String hello = guest.run("mount -o ro /dev/vda /mnt && cat /mnt/hello.txt", COMMAND);
             assertTrue(hello.contains("hello from the host"), () -> "the disk found through the command line:\n" + guest.log());
+            assertRtcShowsHostTime(guest);
             guest.type("reboot -f\n");
             assertEquals(RunOutcome.RESET, guest.awaitEnd(COMMAND));
         }
     }
 
-    /** One vCPU, a command given to init on the command line; then the host stops a halted guest. */
+    /**
+     * One vCPU with the PVM quirk set forced (on PVM it applies anyway): init still runs exactly the command
+     * given after {@code --} although the quirk words reach init too, the quirks took effect, and the host
+     * stops a halted guest at once.
+     */
     @Test
-    void oneCpuRunsInitCommandAndStopsWithin100Ms() throws Exception {
-        MachineConfig config = machine(GuestArtifacts.bzImage(), 1)
-                .withCmdline(MachineConfig.DEFAULT_CMDLINE + " -- nproc; sleep 100000");
+    void oneCpuWithPvmQuirksRunsInitCommandAndStopsWithin100Ms() throws Exception {
+        // The flags the quirk set takes away (CPUID mask for cx16, the kernel switches for the rest); "end"
+        // is printed on the same line, so an empty list shows as "quirk-flags: end".
+        String flags = "echo quirk-flags: $(grep -m1 ^flags /proc/cpuinfo | grep -owE 'xsave|cx16|popcnt|fsgsbase|pku|smap')"
+                + " end; echo pvm-words: $(grep -c noxsave /proc/cmdline)";
+        MachineConfig config = machine(GuestArtifacts.bzImage(), 1).withForcedPvmQuirks(true)
+                .withCmdline(MachineConfig.DEFAULT_CMDLINE + " -- nproc; " + flags + "; sleep 100000");
         try (GuestSession guest = new GuestSession(config)) {
             guest.await(Initramfs.INIT_OK_MARKER, BOOT);
             guest.await("\n1\r\n", COMMAND); // nproc, run by init, printed 1 on a line of its own
+            guest.await("quirk-flags:", COMMAND);
+            assertEquals("end", guest.await("\r\n", COMMAND).strip(),
+                    () -> "flags the PVM quirk set hides are still there:\n" + guest.log());
+            guest.await("pvm-words: 1", COMMAND);
             Thread.sleep(2000); // the guest now idles in HLT
             long start = System.nanoTime();
             guest.machine().stop();
@@ -129,6 +154,20 @@ class LinuxBootTest {
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(millis < 100, "stop took " + millis + " ms");
         }
+    }
+
+    /**
+     * The guest's RTC (rtc_cmos behind /dev/rtc0, read with busybox hwclock, which prints ctime's format)
+     * shows the host's UTC time, to the second it has.
+     */
+    private static void assertRtcShowsHostTime(GuestSession guest) throws InterruptedException {
+        String out = guest.run("ls /dev/rtc0 && hwclock -u -r", COMMAND);
+        Instant host = Instant.now();
+        Matcher m = CTIME.matcher(out);
+        assertTrue(m.find(), () -> "no RTC time from hwclock:\n" + out + "\nconsole:\n" + guest.log());
+        Instant rtc = LocalDateTime.parse(m.group(1).replaceAll(" +", " "), CTIME_FORMAT).toInstant(ZoneOffset.UTC);
+        long apart = Math.abs(Duration.between(rtc, host).toMillis());
+        assertTrue(apart <= 2000, "RTC " + rtc + " vs host " + host + ": " + apart + " ms apart");
     }
 
     private static void assertCleanDmesg(GuestSession guest) throws InterruptedException {
