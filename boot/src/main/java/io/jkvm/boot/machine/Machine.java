@@ -61,6 +61,7 @@ public final class Machine implements AutoCloseable {
     private final LoadedKernel kernel;
     private final String cmdline;
     private final CompletableFuture<RunOutcome> end;
+    private final BootTimeline timeline;
     /** Guards {@link #running} and {@link #released}: {@link #close} waits for {@link #run} to return. */
     private final Object lifecycle = new Object();
     private boolean running;
@@ -74,6 +75,7 @@ public final class Machine implements AutoCloseable {
         this.kernel = b.kernel;
         this.cmdline = b.cmdline;
         this.end = b.end;
+        this.timeline = b.timeline;
     }
 
     /**
@@ -86,7 +88,8 @@ public final class Machine implements AutoCloseable {
     public static Machine create(MachineConfig config, IntConsumer serialOut) {
         Builder b = new Builder();
         try {
-            b.build(config, serialOut);
+            b.build(config, b.timeline.watching(serialOut));
+            b.timeline.mark("VM created");
             b.machine = new Machine(b);
             return b.machine;
         } catch (RuntimeException | Error e) {
@@ -134,6 +137,7 @@ public final class Machine implements AutoCloseable {
 
     private RunOutcome runVcpus() throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
+        timeline.mark("vCPUs started");
         for (int id = 0; id < runners.size(); id++) {
             VcpuRunner r = runners.get(id);
             Thread t = new Thread(() -> {
@@ -169,6 +173,11 @@ public final class Machine implements AutoCloseable {
         synchronized (lifecycle) {
             if (!released) runners.forEach(VcpuRunner::stop);
         }
+    }
+
+    /** Wall-clock marks of the boot so far (JVM start, VM created, first serial byte, kernel and init lines). */
+    public BootTimeline bootTimeline() {
+        return timeline;
     }
 
     /** Exit statistics per vCPU, complete after {@link #run} returned. */
@@ -213,6 +222,7 @@ public final class Machine implements AutoCloseable {
     private static final class Builder {
         final Deque<AutoCloseable> owned = new ArrayDeque<>();
         final CompletableFuture<RunOutcome> end = new CompletableFuture<>();
+        final BootTimeline timeline = new BootTimeline();
         final Bus pio = new Bus("pio");
         final Bus mmio = new Bus("mmio");
         final List<MmioTransport> transports = new ArrayList<>();
