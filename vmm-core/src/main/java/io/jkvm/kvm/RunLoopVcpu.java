@@ -11,4 +11,7 @@ interface RunLoopVcpu extends VcpuControl {
 
     /** KVM_SET_SIGNAL_MASK with the struct kvm_signal_mask at {@code address}. */
     void setSignalMask(long address);
+
+    /** KVM_KVMCLOCK_CTRL: tells a kvmclock guest it was paused by the host; false if it has no kvmclock. */
+    boolean markClockPaused();
 }

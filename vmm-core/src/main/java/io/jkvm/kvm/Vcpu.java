@@ -191,6 +191,15 @@ public final class Vcpu implements AutoCloseable {
         KvmIoctl.KVM_SET_SIGNAL_MASK.call(fd, address);
     }
 
+    /**
+     * KVM_KVMCLOCK_CTRL (api.rst): sets the "paused by the host" flag in the guest's pvclock page, which
+     * Linux's soft-lockup watchdog checks, so the time the vCPU spent paused is not reported as a lockup.
+     * Returns false when the guest has not enabled kvmclock (EINVAL) or KVM lacks the ioctl.
+     */
+    boolean markClockPaused() {
+        return KvmIoctl.KVM_KVMCLOCK_CTRL.invoke(fd, 0) >= 0;
+    }
+
     /** Exit path: RIP += {@code length} (KVM_GET_REGS, KVM_SET_REGS), allocation-free. */
     void skipInstruction(int length) {
         long at = Structs.address(exitRegs);
@@ -217,6 +226,7 @@ public final class Vcpu implements AutoCloseable {
             @Override public KvmRun kvmRun() { return kvmRun; }
             @Override public boolean run() { return Vcpu.this.run(); }
             @Override public void setSignalMask(long address) { Vcpu.this.setSignalMask(address); }
+            @Override public boolean markClockPaused() { return Vcpu.this.markClockPaused(); }
             @Override public void skipInstruction(int length) { Vcpu.this.skipInstruction(length); }
             @Override public void injectException(VcpuEvents.ExceptionEvent e) { Vcpu.this.injectException(e); }
             @Override public String registerDump() { return Vcpu.this.registerDump(); }

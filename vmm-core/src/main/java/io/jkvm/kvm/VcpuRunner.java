@@ -2,12 +2,17 @@ package io.jkvm.kvm;
 
 import io.jkvm.bus.Bus;
 import io.jkvm.kvm.sys.ThreadKick;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The run loop of one vCPU on its own platform thread: KVM_RUN, decode the exit in place, dispatch it,
  * repeat until an exit ends the run (see {@link RunOutcome}) or {@link #stop()} is called. Nothing is
- * allocated per exit. {@link #stop()} kicks the thread out of KVM_RUN even while the guest is halted in
- * the kernel, with immediate_exit and a real-time signal ({@link ThreadKick}), never a JVM signal.
+ * allocated per exit. {@link #stop()} and {@link #pause()} kick the thread out of KVM_RUN even while the
+ * guest is halted in the kernel, with immediate_exit and a real-time signal ({@link ThreadKick}), never a
+ * JVM signal. A paused loop parks its thread on a condition (no CPU) until {@link #resume()} or
+ * {@link #stop()}; an exit being handled when the pause comes is finished first, and the instruction it
+ * belongs to completes on the next KVM_RUN after the resume.
  */
 public final class VcpuRunner {
     private final RunLoopVcpu vcpu;
@@ -16,6 +21,12 @@ public final class VcpuRunner {
     private final Object kickLock = new Object();
     private ThreadKick kick; // guarded by kickLock; set while the vCPU thread is in the loop
     private volatile boolean stopRequested;
+    private volatile boolean pauseRequested;
+    /** Guards {@link #parked}; {@link #changed} is signalled on every pause, resume, park and unpark. */
+    private final ReentrantLock parking = new ReentrantLock();
+    private final Condition changed = parking.newCondition();
+    private boolean parked;
+    private boolean ended;
     private volatile RunOutcome outcome;
     private Thread thread;
 
@@ -72,6 +83,7 @@ public final class VcpuRunner {
         } catch (RuntimeException e) {
             return new RunOutcome.Failed("vcpu " + vcpu.id() + ": " + e, vcpu.registerDump());
         } finally {
+            signal(() -> ended = true);
             synchronized (kickLock) {
                 kick = null; // no pthread_kill may target this thread once it can end
             }
@@ -86,6 +98,10 @@ public final class VcpuRunner {
     private RunOutcome loop(ThreadKick k) {
         KvmRun run = vcpu.kvmRun();
         while (!stopRequested) {
+            if (pauseRequested) {
+                park();
+                continue;
+            }
             long entered = System.nanoTime();
             boolean exited = vcpu.run();
             long left = System.nanoTime();
@@ -105,12 +121,75 @@ public final class VcpuRunner {
         return RunOutcome.STOPPED;
     }
 
+    /** On the vCPU thread: waits, using no CPU, until resumed or stopped. */
+    private void park() {
+        vcpu.markClockPaused(); // false for a guest without kvmclock: nothing to tell it
+        signal(() -> parked = true);
+        parking.lock();
+        try {
+            while (pauseRequested && !stopRequested) changed.awaitUninterruptibly();
+            parked = false;
+            changed.signalAll();
+        } finally {
+            parking.unlock();
+        }
+    }
+
+    private void signal(Runnable change) {
+        parking.lock();
+        try {
+            change.run();
+            changed.signalAll();
+        } finally {
+            parking.unlock();
+        }
+    }
+
     /**
-     * Ends the run: the vCPU leaves KVM_RUN within milliseconds, even from a halted guest, and the loop
-     * returns {@link RunOutcome.Stopped}. Any thread may call this, any number of times.
+     * Ends the run: the vCPU leaves KVM_RUN within milliseconds, even from a halted guest or a paused loop,
+     * and the loop returns {@link RunOutcome.Stopped}. Any thread may call this, any number of times.
      */
     public void stop() {
         stopRequested = true; // seen by a loop that has not armed yet, or is between two KVM_RUNs
+        signal(() -> { }); // a parked loop wakes and sees it
+        kickOut();
+    }
+
+    /**
+     * Asks the loop to park: the vCPU leaves KVM_RUN as for {@link #stop()} but the run goes on after
+     * {@link #resume()}. Returns at once; {@link #awaitParked()} waits until the thread has parked. Pausing
+     * a paused loop changes nothing.
+     */
+    public void pause() {
+        pauseRequested = true;
+        kickOut();
+    }
+
+    /** Lets a paused loop enter KVM_RUN again; resuming a loop that is not paused changes nothing. */
+    public void resume() {
+        signal(() -> pauseRequested = false);
+    }
+
+    /**
+     * After {@link #pause()}: waits until the vCPU thread has parked (outside KVM_RUN, its exit handled) or
+     * the run has ended. Returns false if that took longer than {@code timeoutMillis}.
+     */
+    public boolean awaitParked(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        parking.lock();
+        try {
+            while (!parked && !ended) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                changed.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            parking.unlock();
+        }
+    }
+
+    private void kickOut() {
         synchronized (kickLock) {
             if (kick == null) return; // not running (yet, or any more): kvm_run may be unmapped
             vcpu.kvmRun().setImmediateExit(true); // KVM_RUN not yet entered returns at once

@@ -12,6 +12,8 @@ import io.jkvm.kvm.sys.LibC;
 import io.jkvm.kvm.sys.Native;
 import io.jkvm.kvm.sys.RawMemory;
 import io.jkvm.kvm.sys.ThreadKick;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
@@ -35,6 +37,7 @@ class VcpuRunnerTest {
         volatile long kvmMask = -1;
         volatile int kvmMaskLength;
         volatile boolean halted;
+        volatile int clockPausedMarks;
 
         ScriptedVcpu() {
             int sig = ThreadKick.SIGNAL;
@@ -49,6 +52,12 @@ class VcpuRunnerTest {
         public void setSignalMask(long address) {
             kvmMaskLength = RawMemory.getInt(address + KvmStructs.SignalMask.LEN);
             kvmMask = RawMemory.getLong(address + KvmStructs.SignalMask.SIGSET);
+        }
+
+        @Override
+        public boolean markClockPaused() {
+            clockPausedMarks++;
+            return true;
         }
 
         @Override
@@ -113,6 +122,72 @@ class VcpuRunnerTest {
         assertTrue(ms < 100, "stop took " + ms + " ms");
         assertEquals(1, runner.stats().count(ExitReason.IO));
         assertEquals(1, runner.stats().count(ExitReason.INTR));
+    }
+
+    /** Starts a runner whose guest printed {@code c} and now idles halted; returns once it halts. */
+    private VcpuRunner haltedAfter(char c) throws InterruptedException {
+        vcpu.script.add(out(0x3f8, c));
+        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false);
+        runner.start();
+        while (!vcpu.halted) Thread.sleep(1);
+        return runner;
+    }
+
+    private static Thread vcpuThread() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("vcpu-0")).findFirst().orElseThrow();
+    }
+
+    @Test
+    void pauseParksAHaltedVcpuWithoutCpuAndResumeGoesOn() throws Exception {
+        VcpuRunner runner = haltedAfter('a');
+        runner.pause();
+        assertTrue(runner.awaitParked(1000), "parked within 1 s");
+        vcpu.script.add(out(0x3f8, 'b')); // what the guest would do next, if it ran
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long id = vcpuThread().getId();
+        long cpuBefore = threads.getThreadCpuTime(id);
+        Thread.sleep(300);
+        long cpuMillis = (threads.getThreadCpuTime(id) - cpuBefore) / 1_000_000;
+        assertTrue(cpuMillis < 10, "a parked vCPU thread used " + cpuMillis + " ms of CPU in 300 ms");
+        assertEquals(Thread.State.WAITING, vcpuThread().getState());
+        assertEquals(java.util.List.of("w1@0=61"), serial.log, "nothing runs while paused");
+        assertEquals(1, vcpu.clockPausedMarks, "the guest's kvmclock is told it was paused");
+
+        runner.resume();
+        while (!vcpu.halted || serial.log.size() < 2) Thread.sleep(1);
+        assertEquals(java.util.List.of("w1@0=61", "w1@0=62"), serial.log);
+        runner.stop();
+        assertInstanceOf(RunOutcome.Stopped.class, runner.await());
+    }
+
+    @Test
+    void pausingTwiceParksOnceAndResumingARunningLoopChangesNothing() throws Exception {
+        VcpuRunner runner = haltedAfter('a');
+        runner.resume(); // not paused: nothing happens
+        assertTrue(vcpu.halted);
+        runner.pause();
+        runner.pause();
+        assertTrue(runner.awaitParked(1000));
+        assertEquals(1, vcpu.clockPausedMarks);
+        runner.resume();
+        runner.resume();
+        while (!vcpu.halted) Thread.sleep(1);
+        runner.stop();
+        assertInstanceOf(RunOutcome.Stopped.class, runner.await());
+        assertEquals(1, vcpu.clockPausedMarks);
+    }
+
+    @Test
+    void stopEndsAPausedLoopWithin100Ms() throws Exception {
+        VcpuRunner runner = haltedAfter('a');
+        runner.pause();
+        assertTrue(runner.awaitParked(1000));
+        long t0 = System.nanoTime();
+        runner.stop();
+        assertInstanceOf(RunOutcome.Stopped.class, runner.await());
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(ms < 100, "stop took " + ms + " ms");
+        assertTrue(runner.awaitParked(0), "an ended loop does not keep awaitParked waiting");
     }
 
     @Test

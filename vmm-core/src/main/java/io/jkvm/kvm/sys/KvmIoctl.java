@@ -41,7 +41,8 @@ public enum KvmIoctl {
     KVM_GET_MP_STATE(ior(0x98, KvmStructs.MpState.SIZE)),
     KVM_SET_MP_STATE(iow(0x99, KvmStructs.MpState.SIZE)),
     KVM_GET_VCPU_EVENTS(ior(0x9f, KvmStructs.VcpuEvents.SIZE)),
-    KVM_SET_VCPU_EVENTS(iow(0xa0, KvmStructs.VcpuEvents.SIZE));
+    KVM_SET_VCPU_EVENTS(iow(0xa0, KvmStructs.VcpuEvents.SIZE)),
+    KVM_KVMCLOCK_CTRL(io(0xad));
 
     /** KVMIO, the ioctl type of every KVM request (linux/kvm.h). */
     static final int KVMIO = 0xAE;
