@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p><b>Notifications.</b> Each queue has an {@link EventFd}; the machine registers it as a KVM ioeventfd on
  * {@link #QUEUE_NOTIFY_OFFSET} (4 bytes, datamatch = queue index), so QueueNotify writes stay in the kernel.
  * A QueueNotify write that does reach {@link #write} signals the same eventfd. One I/O thread per queue
- * ({@link #start()}, stopped by {@link #close()}) waits on it and services the queue.
+ * ({@link #start()}, stopped by {@link #close()}) waits on it and services the queue. {@link #pause()} stops
+ * the I/O threads from taking requests (those in flight finish first) until {@link #resume()}.
  *
  * <p><b>Interrupts.</b> Every used-buffer or configuration-change event sets its bit in InterruptStatus and
  * calls {@link InterruptLine#trigger()} once: an edge, as through a KVM irqfd on an edge-triggered IOAPIC pin
@@ -77,6 +78,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
     private final EventFd[] notify;
     private final QueueWorker[] workers;
     private final GuestErrorLog log;
+    private final PauseGate gate = new PauseGate();
 
     private volatile int status;
     private final AtomicInteger interruptStatus = new AtomicInteger();
@@ -101,7 +103,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
                 queues[i] = new Virtqueue(memory, device.maxQueueSize(), log);
                 notify[i] = new EventFd();
                 int index = i;
-                workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceQueue(index));
+                workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceUnlessPaused(index));
             }
         } catch (RuntimeException e) {
             for (EventFd fd : notify) if (fd != null) fd.close();
@@ -136,13 +138,27 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         for (QueueWorker w : workers) w.start();
     }
 
-    /** Stops the I/O threads (waiting for them), then closes the eventfds and the device. */
+    /**
+     * The machine is pausing: returns once no queue is being serviced; notifications that arrive meanwhile
+     * are serviced after {@link #resume()}. Pausing a paused transport changes nothing.
+     */
+    public void pause() {
+        gate.pause();
+    }
+
+    /** The machine goes on: the I/O threads take requests again. Resuming a running transport changes nothing. */
+    public void resume() {
+        gate.resume();
+    }
+
+    /** Stops the I/O threads (waiting for them, paused or not), then closes the eventfds and the device. */
     @Override
     public void close() {
         synchronized (this) {
             if (closed) return;
             closed = true;
         }
+        gate.close();
         for (QueueWorker w : workers) w.stop();
         for (EventFd fd : notify) fd.close();
         device.close();
@@ -312,7 +328,17 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         interruptStatus.set(0);
     }
 
-    /** Runs on queue {@code index}'s I/O thread after each notification. Never throws. */
+    /** Runs on queue {@code index}'s I/O thread after each notification, once the machine is not paused. */
+    private void serviceUnlessPaused(int index) {
+        if (!gate.enter()) return;
+        try {
+            serviceQueue(index);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** Services queue {@code index} (see {@link #serviceUnlessPaused}). Never throws. */
     private void serviceQueue(int index) {
         Virtqueue q = queues[index];
         boolean usedBuffers;

@@ -259,6 +259,35 @@ class MmioTransportTest {
     }
 
     @Test
+    void aPausedTransportServicesNothingUntilResumed() throws Exception {
+        transport.start();
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, q);
+        driver.driverOk();
+        transport.pause();
+        transport.pause();
+        q.addChain(Buffer.writable(DATA, 1));
+        transport.notifyEventFd(0).signal();
+        Thread.sleep(100);
+        assertEquals(0, q.usedIdx(), "a request was taken while paused");
+        transport.resume();
+        assertTrue(irq.awaitEdge());
+        assertEquals(1, q.usedIdx());
+    }
+
+    @Test
+    void closeEndsAPausedTransport() {
+        transport.start();
+        transport.pause();
+        transport.notifyEventFd(0).signal(); // its I/O thread now waits at the gate
+        transport.close();
+        assertTrue(device.closed);
+        assertEquals(0, Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("virtio-TestDevice")).count());
+    }
+
+    @Test
     void closeStopsTheThreadsAndClosesTheDevice() {
         transport.start();
         transport.close();
