@@ -5,9 +5,10 @@ import io.jkvm.bus.InterruptLine;
 import java.util.Objects;
 
 /**
- * The PS/2 keyboard controller (Intel 8042 / IBM PC/AT and PS/2 "KBC") with nothing plugged into
- * either port — enough for Linux's i8042 driver to find the controller, pass its self-tests, find an
- * AUX port and bind no device, without a single timeout.
+ * The PS/2 keyboard controller (Intel 8042 / IBM PC/AT and PS/2 "KBC") with a keyboard on its first port
+ * ({@link Ps2Keyboard}, there so the host can send Ctrl-Alt-Del, {@link #pressCtrlAltDel()}) and nothing
+ * on the AUX port — enough for Linux's i8042 driver to find the controller, pass its self-tests, find an
+ * AUX port, bind atkbd to the keyboard and no mouse driver, without a single timeout.
  *
  * <p>Two ports, each its own {@link BusDevice}: {@link #dataPort()} (0x60 on a PC, register with
  * length 1) and {@link #commandPort()} (0x64, status on read, command on write). Two ranges rather
@@ -21,9 +22,10 @@ import java.util.Objects;
  * 0xD4 write to the AUX device; 0xF0–0xFF pulse output port bits 0–3 low, where bit 0 is the
  * system reset line (0xFE), so that calls the injected reset callback.
  *
- * <p>A byte sent to a device (a data port write with no command waiting for it, or after 0xD4) finds
- * no device: the controller answers 0xFE with the status time-out bit set, as a real 8042 does when
- * its transmission times out, so Linux's atkbd/psmouse get a NAK at once and bind nothing.
+ * <p>A data port write with no command waiting for it goes to the keyboard, whose replies fill the
+ * output buffer. A byte for the AUX device (after 0xD4) finds none: the controller answers 0xFE with the
+ * status time-out bit set, as a real 8042 does when its transmission times out, so Linux's psmouse gets a
+ * NAK at once and binds nothing.
  *
  * <p>The output buffer raises IRQ 1 (keyboard data, CTR bit 0) or IRQ 12 (AUX data, CTR bit 1) as a
  * level while full; each new byte in the buffer is a new rising edge for the edge-triggered ISA PIC.
@@ -82,6 +84,7 @@ public final class I8042 {
     private final Runnable resetRequest;
     private final BusDevice dataPort = new DataPort();
     private final BusDevice commandPort = new CommandPort();
+    private final Ps2Keyboard keyboard = new Ps2Keyboard(b -> output(b, 0), this::translating);
 
     /** Each entry: data byte in bits 0-7, its STR_AUXDATA / STR_TIMEOUT flags in bits 8-15. */
     private final int[] queue = new int[QUEUE_DEPTH];
@@ -136,6 +139,17 @@ public final class I8042 {
         void writeByte(long offset, int value) {
             if (offset == 0 && writeCommand(value)) resetRequest.run();
         }
+    }
+
+    /**
+     * The host presses Ctrl-Alt-Del on the keyboard (and lets go): a guest whose keyboard driver is bound
+     * and scanning reads the keys and reboots itself, as Linux does (kernel/reboot.c, ctrl_alt_del). Returns
+     * false if the guest has disabled the keyboard, so no key could be sent.
+     */
+    public synchronized boolean pressCtrlAltDel() {
+        boolean typed = keyboard.typeCtrlAltDel();
+        updateIrqs();
+        return typed;
     }
 
     private synchronized int readStatus() {
@@ -195,10 +209,14 @@ public final class I8042 {
             case CMD_KBD_LOOP -> output(value, 0);
             case CMD_AUX_LOOP -> output(value, STR_AUXDATA);
             case CMD_AUX_SEND -> output(DEVICE_NAK, STR_AUXDATA | STR_TIMEOUT);
-            default -> output(DEVICE_NAK, STR_TIMEOUT); // to the (absent) keyboard
+            default -> keyboard.receive(value);
         }
         updateIrqs();
         return reset;
+    }
+
+    private boolean translating() {
+        return (ctr & CTR_XLATE) != 0;
     }
 
     private void output(int value, int statusFlags) {

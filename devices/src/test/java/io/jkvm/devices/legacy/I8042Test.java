@@ -11,7 +11,7 @@ class I8042Test {
     // include/linux/i8042.h: status bits, CTR bits, commands (params << 12 | results << 8 | opcode).
     static final int STR_OBF = 0x01, STR_IBF = 0x02, STR_SYS = 0x04, STR_CMDDAT = 0x08, STR_KEYLOCK = 0x10,
             STR_AUXDATA = 0x20, STR_TIMEOUT = 0x40;
-    static final int CTR_KBDINT = 0x01, CTR_AUXINT = 0x02, CTR_KBDDIS = 0x10, CTR_AUXDIS = 0x20;
+    static final int CTR_KBDINT = 0x01, CTR_AUXINT = 0x02, CTR_KBDDIS = 0x10, CTR_AUXDIS = 0x20, CTR_XLATE = 0x40;
     static final int CMD_CTL_RCTR = 0x0120, CMD_CTL_WCTR = 0x1060, CMD_CTL_TEST = 0x01aa, CMD_AUX_DISABLE = 0x00a7,
             CMD_AUX_ENABLE = 0x00a8, CMD_AUX_TEST = 0x01a9, CMD_AUX_SEND = 0x10d4, CMD_AUX_LOOP = 0x11d3,
             CMD_KBD_TEST = 0x01ab, CMD_KBD_DISABLE = 0x00ad, CMD_KBD_ENABLE = 0x00ae;
@@ -124,15 +124,76 @@ class I8042Test {
         assertEquals(0, i8042Command(CMD_CTL_RCTR)[0] & CTR_KBDDIS);
     }
 
+    /** ps2_command() as atkbd uses it: the command byte, each parameter, each acknowledged, then the reply. */
+    private int[] keyboardCommand(int command, int replyBytes, int... params) {
+        data.write(0, 1, command);
+        assertEquals(0xfa, readData(), "ACK of " + Integer.toHexString(command));
+        for (int p : params) {
+            data.write(0, 1, p);
+            assertEquals(0xfa, readData(), "ACK of the parameter");
+        }
+        int[] reply = new int[replyBytes];
+        for (int i = 0; i < replyBytes; i++) reply[i] = readData();
+        assertEquals(0, status() & STR_OBF, "nothing more from the keyboard");
+        return reply;
+    }
+
+    /** atkbd_probe, atkbd_select_set (translated: set 2 as is) and atkbd_activate of Linux 6.1. */
     @Test
-    void absentKeyboardAnswersWithTimeoutAndNak() {
-        i8042Command(CMD_CTL_WCTR, CTR_KBDINT | CTR_AUXINT);
-        data.write(0, 1, 0xf2); // atkbd: ATKBD_CMD_GETID
+    void atkbdFindsAndActivatesTheKeyboardThroughTranslation() {
+        i8042Command(CMD_CTL_WCTR, CTR_XLATE | CTR_KBDINT);
+        data.write(0, 1, 0xf2); // ATKBD_CMD_GETID
         assertTrue(kbdIrq.level(), "IRQ 1 for the reply");
-        assertEquals(STR_OBF | STR_TIMEOUT, status() & (STR_OBF | STR_TIMEOUT | STR_AUXDATA));
-        assertEquals(0xfe, readData());
-        assertFalse(kbdIrq.level());
-        assertEquals(0, status() & (STR_OBF | STR_TIMEOUT), "the time-out belongs to the byte just read");
+        assertEquals(STR_OBF, status() & (STR_OBF | STR_TIMEOUT | STR_AUXDATA));
+        assertArrayEquals(new int[] {0xfa, 0xab, 0x41}, new int[] {readData(), readData(), readData()},
+                "MF2 ID as the controller's translation delivers it");
+        keyboardCommand(0xf5, 0); // atkbd_deactivate
+        keyboardCommand(0xed, 0, 0x00); // ATKBD_CMD_SETLEDS
+        keyboardCommand(0xf3, 0, 0x00); // ATKBD_CMD_SETREP
+        keyboardCommand(0xf4, 0); // ATKBD_CMD_ENABLE
+        assertEquals(0xee, sendToKeyboard(0xee), "echo");
+        assertArrayEquals(new int[] {0xaa}, keyboardCommand(0xff, 1), "reset: self-test passed");
+        assertArrayEquals(new int[] {0x02}, keyboardCommand(0xf0, 1, 0x00), "scan-code set 2");
+    }
+
+    private int sendToKeyboard(int b) {
+        data.write(0, 1, b);
+        return readData();
+    }
+
+    @Test
+    void untranslatedIdIsTheKeyboardsOwn() {
+        i8042Command(CMD_CTL_WCTR, CTR_KBDINT);
+        assertArrayEquals(new int[] {0xab, 0x83}, keyboardCommand(0xf2, 2));
+    }
+
+    @Test
+    void ctrlAltDelArrivesAsScanCodesWithIrq1() {
+        i8042Command(CMD_CTL_WCTR, CTR_XLATE | CTR_KBDINT);
+        int edges = kbdIrq.risingEdges.get();
+        assertTrue(kbc.pressCtrlAltDel());
+        assertEquals(edges + 1, kbdIrq.risingEdges.get());
+        int[] set1 = new int[8];
+        for (int i = 0; i < set1.length; i++) set1[i] = readData();
+        // Ctrl, Alt, Del (E0 53) made, then broken (| 0x80) in reverse order: what atkbd turns into
+        // KEY_LEFTCTRL, KEY_LEFTALT, KEY_DELETE
+        assertArrayEquals(new int[] {0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d}, set1);
+        assertEquals(0, status() & STR_OBF);
+
+        i8042Command(CMD_CTL_WCTR, CTR_KBDINT); // translation off: set 2, 0xF0 before a break
+        assertTrue(kbc.pressCtrlAltDel());
+        int[] set2 = new int[11];
+        for (int i = 0; i < set2.length; i++) set2[i] = readData();
+        assertArrayEquals(new int[] {0x14, 0x11, 0xe0, 0x71, 0xe0, 0xf0, 0x71, 0xf0, 0x11, 0xf0, 0x14}, set2);
+    }
+
+    @Test
+    void aKeyboardTheGuestDisabledTypesNothing() {
+        keyboardCommand(0xf5, 0); // ATKBD_CMD_RESET_DIS
+        assertFalse(kbc.pressCtrlAltDel());
+        assertEquals(0, status() & STR_OBF);
+        keyboardCommand(0xf4, 0);
+        assertTrue(kbc.pressCtrlAltDel());
     }
 
     @Test
