@@ -47,12 +47,25 @@ import java.util.function.IntConsumer;
  * kernel and one runner per vCPU. {@link #create} builds everything (and on failure releases what it
  * built); {@link #run} starts the vCPUs and blocks until the guest powers off, resets, crashes or
  * {@link #stop} is called. Every fd and mapping is closed, in reverse order of creation, by {@link #close}.
+ *
+ * <p><b>Pause and resume.</b> {@link #pause} takes every vCPU out of KVM_RUN and parks its thread, then
+ * lets the virtio devices finish the requests in flight and take no new ones; a paused machine uses no
+ * CPU. {@link #resume} lets the devices and then the vCPUs go on. Pausing a paused machine and resuming a
+ * running one change nothing; {@link #stop} ends a paused machine as a running one.
+ *
+ * <p><b>The guest's time across a pause</b> (as on Firecracker, which does not adjust the clock either):
+ * the TSC and kvmclock are host time and keep counting, so after a resume the guest's CLOCK_MONOTONIC and
+ * wall clock have moved on by the length of the pause, timers due meanwhile fire at once, and the CMOS RTC
+ * reads host time as always. Each parked vCPU tells a kvmclock guest it was paused (KVM_KVMCLOCK_CTRL), so
+ * Linux's soft-lockup watchdog does not report the gap.
  */
 public final class Machine implements AutoCloseable {
     /** ISA IRQs of the i8042's keyboard and mouse ports. */
     private static final int I8042_KBD_IRQ = 1, I8042_AUX_IRQ = 12;
     /** Tells an ACPI kernel that this machine has no tables, rather than have it search and complain. */
     private static final String NO_ACPI = "acpi=off";
+    /** How long {@link #pause} waits for a vCPU to park: an exit being handled (a disk flush, say) finishes first. */
+    public static final long PAUSE_TIMEOUT_MILLIS = 10_000;
 
     private final Deque<AutoCloseable> owned;
     private final Uart16550 uart;
@@ -62,10 +75,15 @@ public final class Machine implements AutoCloseable {
     private final String cmdline;
     private final CompletableFuture<RunOutcome> end;
     private final BootTimeline timeline;
-    /** Guards {@link #running} and {@link #released}: {@link #close} waits for {@link #run} to return. */
+    private final I8042 i8042;
+    /** Guards {@link #running}, {@link #ran} and {@link #released}: {@link #close} waits for {@link #run} to return. */
     private final Object lifecycle = new Object();
     private boolean running;
+    private boolean ran;
     private boolean released;
+    /** Serializes {@link #pause} and {@link #resume}; guards {@link #paused}. Never taken by a vCPU thread. */
+    private final Object pausing = new Object();
+    private boolean paused;
 
     private Machine(Builder b) {
         this.owned = b.owned;
@@ -76,6 +94,17 @@ public final class Machine implements AutoCloseable {
         this.cmdline = b.cmdline;
         this.end = b.end;
         this.timeline = b.timeline;
+        this.i8042 = b.i8042;
+    }
+
+    /** Where a machine is in its life. */
+    public enum State {
+        /** Created, {@link #run} not called yet. */
+        NOT_STARTED,
+        RUNNING,
+        PAUSED,
+        /** {@link #run} has returned. */
+        ENDED
     }
 
     /**
@@ -122,7 +151,7 @@ public final class Machine implements AutoCloseable {
     /** Runs the guest on one platform thread per vCPU until it ends, and returns how it ended. */
     public RunOutcome run() throws InterruptedException {
         synchronized (lifecycle) {
-            if (released || running) throw new IllegalStateException("machine already ran or is closed");
+            if (released || running || ran) throw new IllegalStateException("machine already ran or is closed");
             running = true;
         }
         try {
@@ -130,9 +159,71 @@ public final class Machine implements AutoCloseable {
         } finally {
             synchronized (lifecycle) {
                 running = false;
+                ran = true;
                 lifecycle.notifyAll();
             }
         }
+    }
+
+    public State state() {
+        synchronized (lifecycle) {
+            if (ran || released) return State.ENDED;
+            if (!running) return State.NOT_STARTED;
+        }
+        synchronized (pausing) {
+            return paused ? State.PAUSED : State.RUNNING;
+        }
+    }
+
+    /**
+     * Pauses a running machine and returns once every vCPU has parked and no device request is in flight;
+     * pausing a paused machine changes nothing.
+     *
+     * @throws IllegalStateException the machine is not running (not started, or ended), or a vCPU did not
+     *                               leave KVM_RUN within {@link #PAUSE_TIMEOUT_MILLIS}
+     */
+    public void pause() throws InterruptedException {
+        synchronized (pausing) {
+            requireRunning("pause");
+            if (paused) return;
+            runners.forEach(VcpuRunner::pause);
+            for (int id = 0; id < runners.size(); id++)
+                if (!runners.get(id).awaitParked(PAUSE_TIMEOUT_MILLIS))
+                    throw new IllegalStateException("vcpu " + id + " did not leave KVM_RUN within " + PAUSE_TIMEOUT_MILLIS + " ms");
+            transports.forEach(MmioTransport::pause);
+            paused = true;
+        }
+    }
+
+    /** Lets a paused machine go on: devices first, then the vCPUs. Resuming a running machine changes nothing. */
+    public void resume() {
+        synchronized (pausing) {
+            requireRunning("resume");
+            if (!paused) return;
+            transports.forEach(MmioTransport::resume);
+            runners.forEach(VcpuRunner::resume);
+            paused = false;
+        }
+    }
+
+    /**
+     * Presses Ctrl-Alt-Del on the guest's PS/2 keyboard: a guest that handles it (Linux with atkbd) reboots,
+     * which ends {@link #run} with Reset. Returns false if the guest has not enabled its keyboard.
+     *
+     * @throws IllegalStateException the machine is not running
+     */
+    public boolean sendCtrlAltDel() {
+        requireRunning("send Ctrl-Alt-Del to");
+        return i8042.pressCtrlAltDel();
+    }
+
+    private void requireRunning(String action) {
+        State now;
+        synchronized (lifecycle) {
+            now = running ? State.RUNNING : ran || released ? State.ENDED : State.NOT_STARTED;
+        }
+        if (now != State.RUNNING)
+            throw new IllegalStateException("cannot " + action + " a machine that " + (now == State.NOT_STARTED ? "has not started" : "has ended"));
     }
 
     private RunOutcome runVcpus() throws InterruptedException {
@@ -228,6 +319,7 @@ public final class Machine implements AutoCloseable {
         final List<MmioTransport> transports = new ArrayList<>();
         final List<VcpuRunner> runners = new ArrayList<>();
         Uart16550 uart;
+        I8042 i8042;
         LoadedKernel kernel;
         Machine machine;
         String cmdline;
@@ -296,7 +388,7 @@ public final class Machine implements AutoCloseable {
         private void addLegacyDevices(Vm vm, IntConsumer serialOut) {
             uart = new Uart16550(vm.interruptLine(Layout.COM1_IRQ), serialOut);
             pio.register(Layout.COM1_PORT, Uart16550.PORT_COUNT, uart);
-            I8042 i8042 = new I8042(vm.interruptLine(I8042_KBD_IRQ), vm.interruptLine(I8042_AUX_IRQ),
+            i8042 = new I8042(vm.interruptLine(I8042_KBD_IRQ), vm.interruptLine(I8042_AUX_IRQ),
                     () -> finishFromDevice(RunOutcome.RESET));
             pio.register(Layout.I8042_DATA_PORT, 1, i8042.dataPort());
             pio.register(Layout.I8042_COMMAND_PORT, 1, i8042.commandPort());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.jkvm.boot.GuestArtifacts;
 import io.jkvm.boot.initramfs.Initramfs;
 import io.jkvm.boot.machine.DiskSpec;
+import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
 import io.jkvm.kvm.RunOutcome;
@@ -130,10 +131,10 @@ class LinuxBootTest {
     /**
      * One vCPU with the PVM quirk set forced (on PVM it applies anyway): init still runs exactly the command
      * given after {@code --} although the quirk words reach init too, the quirks took effect, and the host
-     * stops a halted guest at once.
+     * stops a halted, paused guest at once.
      */
     @Test
-    void oneCpuWithPvmQuirksRunsInitCommandAndStopsWithin100Ms() throws Exception {
+    void oneCpuWithPvmQuirksRunsInitCommandAndStopsPausedWithin100Ms() throws Exception {
         // The flags the quirk set takes away (CPUID mask for cx16, the kernel switches for the rest); "end"
         // is printed on the same line, so an empty list shows as "quirk-flags: end".
         String flags = "echo quirk-flags: $(grep -m1 ^flags /proc/cpuinfo | grep -owE 'xsave|cx16|popcnt|fsgsbase|pku|smap')"
@@ -148,8 +149,12 @@ class LinuxBootTest {
                     () -> "flags the PVM quirk set hides are still there:\n" + guest.log());
             guest.await("pvm-words: 1", COMMAND);
             Thread.sleep(2000); // the guest now idles in HLT
+            guest.machine().resume(); // running: nothing to do
+            guest.machine().pause();
+            guest.machine().pause(); // paused: nothing to do
+            assertEquals(Machine.State.PAUSED, guest.machine().state());
             long start = System.nanoTime();
-            guest.machine().stop();
+            guest.machine().stop(); // a paused machine stops as a running one
             assertEquals(RunOutcome.STOPPED, guest.awaitEnd(Duration.ofSeconds(5)));
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(millis < 100, "stop took " + millis + " ms");
