@@ -59,7 +59,7 @@ dd_mib=${DD_MIB:-256}
 kernel=${KERNEL:-$cache/guest/vmlinux-compare}
 busybox=$cache/guest/busybox
 step_timeout=${STEP_TIMEOUT:-900}
-jar=$root/boot/target/jkvm.jar
+jar=$root/api/target/jkvm.jar
 debugfs=/sys/kernel/debug
 kvm_stats="exits io_exits mmio_exits halt_exits irq_exits"
 # jkvm's default command line (MachineConfig.DEFAULT_CMDLINE), given to both VMMs.

@@ -1,6 +1,7 @@
 package io.jkvm.boot.machine;
 
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -10,6 +11,14 @@ import java.util.Optional;
 public record DiskSpec(Path path, boolean readOnly, Optional<String> id) {
     /** virtio 1.2 §5.2.6: the device ID string is at most VIRTIO_BLK_ID_BYTES (20) bytes. */
     public static final int MAX_ID_BYTES = 20;
+
+    public DiskSpec {
+        Objects.requireNonNull(path, "path");
+        id.ifPresent(name -> {
+            if (name.isEmpty() || name.length() > MAX_ID_BYTES || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f))
+                throw new IllegalArgumentException("disk id must be 1-20 printable ASCII characters: '" + name + "'");
+        });
+    }
 
     public static DiskSpec parse(String text) {
         String[] parts = text.split(",", -1);
@@ -21,11 +30,7 @@ public record DiskSpec(Path path, boolean readOnly, Optional<String> id) {
             if (p.equals("readonly") || p.equals("ro")) {
                 readOnly = true;
             } else if (p.startsWith("id=")) {
-                String name = p.substring(3);
-                if (name.isEmpty() || name.getBytes(java.nio.charset.StandardCharsets.US_ASCII).length > MAX_ID_BYTES
-                        || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f))
-                    throw new IllegalArgumentException("--disk id must be 1-20 printable ASCII characters: '" + name + "'");
-                id = Optional.of(name);
+                id = Optional.of(p.substring(3));
             } else {
                 throw new IllegalArgumentException("--disk: unknown option '" + p + "' (expected readonly or id=NAME)");
             }

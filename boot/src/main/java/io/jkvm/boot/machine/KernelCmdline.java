@@ -11,12 +11,12 @@ import java.util.List;
  * starts, whatever kernel and whatever added words. A command line that has the marker already (one written
  * for another VMM booting jkvm's initramfs) keeps it as it is.
  */
-final class KernelCmdline {
+public final class KernelCmdline {
     private static final String INIT_ARGS = " -- ";
 
     private KernelCmdline() {}
 
-    static String compose(String cmdline, List<String> items) {
+    public static String compose(String cmdline, List<String> items) {
         String extra = String.join(" ", items);
         String padded = " " + cmdline + " ";
         int split = padded.indexOf(INIT_ARGS);

@@ -1,0 +1,199 @@
+package io.jkvm.api;
+
+import io.jkvm.api.ApiTypes.BootSource;
+import io.jkvm.api.ApiTypes.Drive;
+import io.jkvm.api.ApiTypes.InstanceActionInfo;
+import io.jkvm.api.ApiTypes.InstanceInfo;
+import io.jkvm.api.ApiTypes.MachineConfiguration;
+import io.jkvm.api.ApiTypes.Vm;
+import io.jkvm.boot.loader.BootException;
+import io.jkvm.boot.machine.Machine;
+import io.jkvm.boot.machine.MachineConfig;
+import io.jkvm.kvm.ExitStats;
+import io.jkvm.kvm.KvmUnavailableException;
+import io.jkvm.kvm.RunOutcome;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
+
+/**
+ * What the API does, request by request, one at a time: collects the pre-boot configuration
+ * ({@link VmResources}), starts the machine on InstanceStart, then pauses, resumes and sends it
+ * Ctrl-Alt-Del. Pre-boot resources after the start, and runtime operations before it, are refused with
+ * Firecracker's messages. Knows nothing of HTTP ({@link ApiHandler}) or of KVM (only {@link Machine}).
+ */
+public final class VmmController {
+    static final String APP_NAME = "jkvm";
+    static final String NOT_AFTER_START = "The requested operation is not supported after starting the microVM.";
+    static final String NOT_BEFORE_START = "The requested operation is not supported before starting the microVM.";
+
+    private final String id;
+    private final IntConsumer serialOut;
+    private final VmResources resources = new VmResources();
+    private final LogSink log = new LogSink();
+    private final CompletableFuture<RunOutcome> ended = new CompletableFuture<>();
+    private Machine machine; // guarded by this; set by InstanceStart
+    private MetricsFile metrics; // guarded by this; set by PUT /metrics
+
+    /**
+     * @param id        the instance id (GET /)
+     * @param serialOut where the guest's serial console goes
+     */
+    public VmmController(String id, IntConsumer serialOut) {
+        this.id = id;
+        this.serialOut = serialOut;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Completes with the outcome of the run once a started machine has ended (and is closed). */
+    public CompletableFuture<RunOutcome> ended() {
+        return ended;
+    }
+
+    public synchronized void putBootSource(BootSource source) {
+        requireNotStarted();
+        resources.setBootSource(source);
+    }
+
+    public synchronized void putMachineConfig(MachineConfiguration config) {
+        requireNotStarted();
+        resources.setMachineConfig(config);
+    }
+
+    public synchronized MachineConfiguration machineConfig() {
+        return resources.machineConfig();
+    }
+
+    public synchronized void putDrive(String driveId, Drive drive) {
+        requireNotStarted();
+        resources.putDrive(driveId, drive);
+    }
+
+    public synchronized void putNetworkInterface(String ifaceId, ApiTypes.NetworkInterface iface) {
+        requireNotStarted();
+        throw new ApiFault("jkvm has no network device yet: network interface " + ifaceId + " cannot be created.");
+    }
+
+    public synchronized void putVsock(ApiTypes.Vsock vsock) {
+        requireNotStarted();
+        throw new ApiFault("jkvm has no vsock device yet: vsock cannot be created.");
+    }
+
+    public synchronized void putLogger(ApiTypes.Logger logger) {
+        log.configure(logger, id);
+    }
+
+    public synchronized void putMetrics(ApiTypes.Metrics body) {
+        if (metrics != null) throw new ApiFault("Reinitialization of metrics not allowed.");
+        metrics = MetricsFile.open(body.metricsPath(), this::exitStats);
+    }
+
+    private synchronized List<ExitStats> exitStats() {
+        return machine == null ? List.of() : machine.exitStats();
+    }
+
+    public synchronized void action(InstanceActionInfo action) {
+        switch (action.actionType()) {
+            case "InstanceStart" -> start();
+            case "SendCtrlAltDel" -> {
+                if (!requireStarted().sendCtrlAltDel())
+                    throw new ApiFault("The guest has disabled its keyboard: Ctrl-Alt-Del cannot reach it.");
+            }
+            case "FlushMetrics" -> flushMetrics();
+            default -> throw new ApiFault("action_type must be InstanceStart, SendCtrlAltDel or FlushMetrics, not '"
+                    + action.actionType() + "'.");
+        }
+    }
+
+    private void flushMetrics() {
+        if (metrics == null) throw new ApiFault("The metrics system is not initialized: PUT /metrics first.");
+        try {
+            metrics.flush();
+        } catch (IOException e) {
+            throw new ApiFault("Cannot write the metrics: " + e.getMessage());
+        }
+    }
+
+    public synchronized void patchVm(Vm vm) {
+        Machine m = requireStarted();
+        try {
+            switch (vm.state()) {
+                case "Paused" -> m.pause();
+                case "Resumed" -> m.resume();
+                default -> throw new ApiFault("state must be Paused or Resumed, not '" + vm.state() + "'.");
+            }
+        } catch (IllegalStateException e) {
+            throw new ApiFault(e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiFault("Interrupted while pausing the microVM.");
+        }
+    }
+
+    public synchronized InstanceInfo describe() {
+        return new InstanceInfo(id, stateName(), Version.jkvm(), APP_NAME);
+    }
+
+    /** Firecracker's name of the state: "Not started", "Running" or "Paused". */
+    private String stateName() {
+        if (machine == null) return "Not started";
+        return switch (machine.state()) {
+            case NOT_STARTED -> "Not started";
+            case RUNNING -> "Running";
+            case PAUSED -> "Paused";
+            case ENDED -> throw new ApiFault("The microVM has ended.");
+        };
+    }
+
+    /** Stops a started machine (its run then ends with Stopped); nothing to do before the start. */
+    public synchronized void stop() {
+        if (machine != null) machine.stop();
+    }
+
+    /** InstanceStart: the machine the pre-boot configuration describes; bad input is a 400. */
+    private void start() {
+        requireNotStarted();
+        try {
+            start(resources.toMachineConfig());
+        } catch (BootException | KvmUnavailableException | IllegalArgumentException | UncheckedIOException e) {
+            throw new ApiFault("Cannot start the microVM: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Builds and starts the machine {@code config} describes (what InstanceStart does, for {@code jkvm run}
+     * which has its configuration from the command line) and returns once its vCPUs run; {@link #ended()}
+     * completes when it ends. The machine is closed then. Bad input and a missing /dev/kvm throw what
+     * {@link Machine#create} throws; a second start throws an {@link ApiFault}.
+     */
+    public synchronized Machine start(MachineConfig config) {
+        requireNotStarted();
+        Machine m = Machine.create(config, serialOut);
+        machine = m;
+        Thread vmm = new Thread(() -> {
+            try (m) {
+                ended.complete(m.run());
+            } catch (Throwable e) {
+                ended.completeExceptionally(e);
+            }
+        }, "vmm-" + id);
+        vmm.start();
+        // Return once the vCPUs run (or the run failed at once), as Firecracker's InstanceStart does.
+        while (m.state() == Machine.State.NOT_STARTED && !ended.isDone()) Thread.onSpinWait();
+        return m;
+    }
+
+    private void requireNotStarted() {
+        if (machine != null) throw new ApiFault(NOT_AFTER_START);
+    }
+
+    private Machine requireStarted() {
+        if (machine == null) throw new ApiFault(NOT_BEFORE_START);
+        return machine;
+    }
+}
