@@ -20,6 +20,10 @@ public final class AcpiTables {
     /** The CMOS RTC the DSDT declares when the platform has one (PC/AT: ports 0x70-0x71, ISA IRQ 8). */
     static final int CMOS_RTC_PORT = 0x70;
     static final int CMOS_RTC_GSI = 8;
+    /** The i8042 the DSDT declares when the platform has one (PC/AT: data 0x60, command 0x64, keyboard on ISA IRQ 1). */
+    static final int I8042_DATA_PORT = 0x60;
+    static final int I8042_COMMAND_PORT = 0x64;
+    static final int I8042_KEYBOARD_GSI = 1;
     private static final int TABLE_ALIGNMENT = 8;
     /** Bytes the RSDP occupies at {@code rsdpAddress}. */
     public static final int RSDP_LENGTH = Rsdp.LENGTH;
@@ -55,6 +59,7 @@ public final class AcpiTables {
 
         Dsdt dsdt = new Dsdt(AcpiPowerDevice.S5_SLEEP_TYPE).addSerialPort(COM1_PORT, COM1_GSI);
         if (platform.cmosRtc()) dsdt.addCmosRtc(CMOS_RTC_PORT, CMOS_RTC_GSI);
+        if (platform.i8042()) dsdt.addPs2Keyboard(I8042_DATA_PORT, I8042_COMMAND_PORT, I8042_KEYBOARD_GSI);
         platform.virtioMmio().forEach(dsdt::addVirtioMmio);
 
         TableArea area = new TableArea(tablesAddress);

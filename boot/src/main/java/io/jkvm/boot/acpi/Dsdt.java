@@ -27,6 +27,9 @@ import java.util.List;
  *     Device (RTC_) { Name (_HID, EisaId ("PNP0B00"))
  *                     Name (_CRS, ResourceTemplate () { IO (Decode16, 0x70, 0x70, 1, 2)
  *                                                       Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {8} }) }
+ *     Device (KBD_) { Name (_HID, EisaId ("PNP0303"))
+ *                     Name (_CRS, ResourceTemplate () { IO (Decode16, 0x60, 0x60, 1, 1) IO (Decode16, 0x64, 0x64, 1, 1)
+ *                                                       Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {1} }) }
  *     Device (V000) { Name (_HID, "LNRO0005") Name (_UID, 0)
  *                     Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, base, size)
  *                                                       Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) {gsi} }) }
@@ -46,6 +49,8 @@ public final class Dsdt {
     static final String CMOS_RTC_EISA_ID = "PNP0B00";
     /** Index and data port. */
     private static final int CMOS_RTC_IO_LENGTH = 2;
+    /** IBM Enhanced (101/102-key, PS/2 mouse support) keyboard controller (PNP ID list); Linux's i8042 binds to it. */
+    static final String PS2_KEYBOARD_EISA_ID = "PNP0303";
 
     private final int s5SleepType;
     private final List<AmlStatement> devices = new ArrayList<>();
@@ -76,11 +81,24 @@ public final class Dsdt {
      * probe (-EINVAL), as QEMU's microvm also found.
      */
     public Dsdt addCmosRtc(int ioBase, int gsi) {
-        devices.add(device("RTC",
-                name("_HID", eisaId(CMOS_RTC_EISA_ID)),
-                name("_CRS", resourceTemplate(
-                        IoPort.fixed(ioBase, CMOS_RTC_IO_LENGTH),
-                        ExtendedInterrupt.of(gsi, InterruptTrigger.EDGE, InterruptPolarity.ACTIVE_HIGH)))));
+        return addIsaDevice("RTC", CMOS_RTC_EISA_ID, gsi, IoPort.fixed(ioBase, CMOS_RTC_IO_LENGTH));
+    }
+
+    /**
+     * Adds the i8042's keyboard port: data port, then command port (the order Linux's i8042 PNP probe reads
+     * them in), on edge-triggered {@code gsi}. As for the RTC, a hardware-reduced machine must name IRQ 1
+     * for the keyboard to get it; no mouse device is described, so Linux leaves the AUX port alone.
+     */
+    public Dsdt addPs2Keyboard(int dataPort, int commandPort, int gsi) {
+        return addIsaDevice("KBD", PS2_KEYBOARD_EISA_ID, gsi, IoPort.fixed(dataPort, 1), IoPort.fixed(commandPort, 1));
+    }
+
+    private Dsdt addIsaDevice(String deviceName, String eisaIdText, int gsi, IoPort... ports) {
+        List<ResourceDescriptor> resources = new ArrayList<>(List.of(ports));
+        resources.add(ExtendedInterrupt.of(gsi, InterruptTrigger.EDGE, InterruptPolarity.ACTIVE_HIGH));
+        devices.add(device(deviceName,
+                name("_HID", eisaId(eisaIdText)),
+                name("_CRS", resourceTemplate(resources.toArray(ResourceDescriptor[]::new)))));
         return this;
     }
 

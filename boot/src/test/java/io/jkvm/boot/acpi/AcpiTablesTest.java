@@ -150,6 +150,22 @@ class AcpiTablesTest {
     }
 
     @Test
+    void dsdtWithPs2Keyboard() {
+        AcpiPlatform p = new AcpiPlatform(1, List.of(), 0x600, List.of(), true, true, false, PmProfile.UNSPECIFIED);
+        byte[] d = AcpiImage.write(p).tables.get("DSDT");
+        // KBD_: 'KBD_' 4 + _HID 10 + _CRS (5 + buffer 31) = 50, PkgLength 51 = 0x33.
+        //   _CRS buffer: IO 8 + IO 8 + Interrupt 9 + End 2 = 27 = 0x1B; content 29, PkgLength 30 = 0x1E.
+        // Scope content 5 + 51 + 53 = 109 > 62: a 2-byte PkgLength, 111 = 0x6F -> 4F 06.
+        String kbd = """
+                5B 82 33 4B 42 44 5F
+                  08 5F 48 49 44 0C 41 D0 03 03
+                  08 5F 43 52 53 11 1E 0A 1B  47 01 60 00 60 00 01 01  47 01 64 00 64 00 01 01
+                    89 06 00 03 01 01 00 00 00  79 00
+                """;
+        assertEquals(hex(hex("10 4F 06 5C 5F 53 42 5F" + COM1 + kbd + S5)), hexRange(d, 36, d.length - 36));
+    }
+
+    @Test
     void dsdtWithOneVirtioDevice() {
         byte[] d = AcpiImage.write(1, List.of(new VirtioMmioWindow(0xD000_0000L, 5))).tables.get("DSDT");
         // V000: 'V000' 4 + _HID "LNRO0005" 15 + _UID 6 + _CRS (5 + 27) = 57, PkgLength 58 = 0x3A.
