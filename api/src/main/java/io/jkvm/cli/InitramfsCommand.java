@@ -38,6 +38,6 @@ final class InitramfsCommand implements Callable<Integer> {
             throw e instanceof java.io.IOException io ? new IllegalArgumentException(io.getMessage(), io) : e;
         }
         Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        return Main.OK;
+        return ExitCode.OK;
     }
 }

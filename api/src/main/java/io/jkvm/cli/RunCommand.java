@@ -85,22 +85,7 @@ final class RunCommand implements Callable<Integer> {
                 List<ExitStats> stats = machine.exitStats();
                 for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
             }
-            return exitCode(outcome, err);
+            return ExitCode.of(outcome, err);
         }
-    }
-
-    private static int exitCode(RunOutcome outcome, PrintWriter err) {
-        if (outcome instanceof RunOutcome.Poweroff || outcome instanceof RunOutcome.Reset
-                || outcome instanceof RunOutcome.Stopped) return Main.OK;
-        if (outcome instanceof RunOutcome.Shutdown) return crash(err, "the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
-        if (outcome instanceof RunOutcome.Crash) return crash(err, "the guest reported a crash");
-        if (outcome instanceof RunOutcome.Halted) return crash(err, "the guest halted with nothing to wake it");
-        if (outcome instanceof RunOutcome.Failed f) return crash(err, f.toString());
-        throw new AssertionError("unknown outcome " + outcome);
-    }
-
-    private static int crash(PrintWriter err, String what) {
-        err.println("jkvm: guest crashed: " + what);
-        return Main.GUEST_CRASH;
     }
 }

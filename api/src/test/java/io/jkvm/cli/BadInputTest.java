@@ -24,7 +24,7 @@ class BadInputTest {
         StringWriter err = new StringWriter();
         int code = Main.execute(args, new PrintWriter(err, true));
         String text = err.toString().strip();
-        assertEquals(Main.BAD_INPUT, code, text);
+        assertEquals(ExitCode.BAD_INPUT, code, text);
         String first = text.lines().findFirst().orElse("");
         assertTrue(first.startsWith("jkvm: "), text);
         assertTrue(first.contains(expected), "expected '" + expected + "' in: " + text);
