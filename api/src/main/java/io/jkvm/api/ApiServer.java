@@ -12,6 +12,12 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * by {@link #start} (refused if something is there already) and removed by {@link #close}.
  */
 public final class ApiServer implements AutoCloseable {
+    /**
+     * Jetty logs through SLF4J to java.util.logging; its start-up lines at INFO would mix with the guest's
+     * console, so only its warnings show. A strong reference: java.util.logging keeps loggers weakly.
+     */
+    private static final java.util.logging.Logger JETTY_LOG = quietJetty();
+
     /** Enough for a control plane; each thread is a request in progress. */
     private static final int MAX_THREADS = 8;
 
@@ -46,6 +52,12 @@ public final class ApiServer implements AutoCloseable {
             throw new IllegalArgumentException("--api-sock " + socket + ": cannot serve there (" + e.getMessage() + ")", e);
         }
         return new ApiServer(server, socket);
+    }
+
+    private static java.util.logging.Logger quietJetty() {
+        java.util.logging.Logger jetty = java.util.logging.Logger.getLogger("org.eclipse.jetty");
+        jetty.setLevel(java.util.logging.Level.WARNING);
+        return jetty;
     }
 
     public Path socket() {

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.IntConsumer;
 
 /**
@@ -26,8 +27,8 @@ import java.util.function.IntConsumer;
  */
 public final class VmmController {
     static final String APP_NAME = "jkvm";
-    static final String NOT_AFTER_START = "The requested operation is not supported after starting the microVM.";
-    static final String NOT_BEFORE_START = "The requested operation is not supported before starting the microVM.";
+    public static final String NOT_AFTER_START = "The requested operation is not supported after starting the microVM.";
+    public static final String NOT_BEFORE_START = "The requested operation is not supported before starting the microVM.";
 
     private final String id;
     private final IntConsumer serialOut;
@@ -36,6 +37,7 @@ public final class VmmController {
     private final CompletableFuture<RunOutcome> ended = new CompletableFuture<>();
     private Machine machine; // guarded by this; set by InstanceStart
     private MetricsFile metrics; // guarded by this; set by PUT /metrics
+    private MachineConfiguration started; // guarded by this; the started machine's vCPUs and memory
 
     /**
      * @param id        the instance id (GET /)
@@ -55,6 +57,15 @@ public final class VmmController {
         return ended;
     }
 
+    /** Waits until a started machine has ended; a failure of the run itself is rethrown. */
+    public RunOutcome awaitEnd() throws InterruptedException {
+        try {
+            return ended.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the VM's run failed", e.getCause());
+        }
+    }
+
     public synchronized void putBootSource(BootSource source) {
         requireNotStarted();
         resources.setBootSource(source);
@@ -65,8 +76,9 @@ public final class VmmController {
         resources.setMachineConfig(config);
     }
 
+    /** The configuration PUT so far (Firecracker's defaults before any), or the started machine's. */
     public synchronized MachineConfiguration machineConfig() {
-        return resources.machineConfig();
+        return started == null ? resources.machineConfig() : started;
     }
 
     public synchronized void putDrive(String driveId, Drive drive) {
@@ -175,6 +187,7 @@ public final class VmmController {
         requireNotStarted();
         Machine m = Machine.create(config, serialOut);
         machine = m;
+        started = new MachineConfiguration(config.cpus(), (int) (config.memory() >> 20), false, false, null, null);
         Thread vmm = new Thread(() -> {
             try (m) {
                 ended.complete(m.run());

@@ -1,5 +1,7 @@
 package io.jkvm.cli;
 
+import io.jkvm.api.RuntimeRegistry;
+import io.jkvm.api.VmmController;
 import io.jkvm.boot.loader.MemorySize;
 import io.jkvm.boot.machine.DiskSpec;
 import io.jkvm.boot.machine.Machine;
@@ -58,6 +60,15 @@ final class RunCommand implements Callable<Integer> {
             + " (to test it on VT-x/SVM or nested KVM; also JKVM_FORCE_PVM_QUIRKS=1)")
     boolean pvmQuirks;
 
+    @Option(names = "--api-sock", paramLabel = "PATH",
+            description = "serve Firecracker's API (pause, resume, Ctrl-Alt-Del, metrics) on this Unix socket"
+                    + " (default: ID.sock in the runtime directory, $XDG_RUNTIME_DIR/jkvm or /run/jkvm)")
+    Path apiSock;
+
+    @Option(names = "--id", paramLabel = "ID", description = "the VM's id for jkvm list|pause|resume|stop|info:"
+            + " 1-64 letters, digits or '-' (default: a generated one, printed at start)")
+    String id;
+
     @Option(names = "--exit-stats", description = "print VM exit counts and times per reason, port and MMIO address at exit")
     boolean exitStats;
 
@@ -76,16 +87,27 @@ final class RunCommand implements Callable<Integer> {
                 .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
                 .withDiscovery(how);
         if (pvmQuirks) config = config.withForcedPvmQuirks(true);
+        String vmId = id == null ? RuntimeRegistry.newId() : RuntimeRegistry.checkId(id);
+        RuntimeRegistry registry = RuntimeRegistry.fromEnvironment();
         PrintWriter err = spec.commandLine().getErr();
-        try (HostConsole console = HostConsole.open(); Machine machine = Machine.create(config, console::write)) {
-            console.startInput(machine::sendInput, machine::stop);
-            RunOutcome outcome = machine.run();
-            if (bootTimeline) err.print(machine.bootTimeline().format());
-            if (exitStats) {
-                List<ExitStats> stats = machine.exitStats();
-                for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
+        try (HostConsole console = HostConsole.open()) {
+            VmmController vmm = new VmmController(vmId, console::write);
+            try (ControlPlane plane = ControlPlane.open(registry, vmId, apiSock == null ? registry.defaultSocket(vmId) : apiSock, vmm)) {
+                Machine machine = vmm.start(config);
+                err.println("jkvm: VM " + vmId + ", API on " + plane.socket());
+                console.startInput(machine::sendInput, machine::stop);
+                return report(machine, vmm.awaitEnd(), err);
             }
-            return ExitCode.of(outcome, err);
         }
+    }
+
+    /** What --boot-timeline and --exit-stats ask for, then the exit code. */
+    private int report(Machine machine, RunOutcome outcome, PrintWriter err) {
+        if (bootTimeline) err.print(machine.bootTimeline().format());
+        if (exitStats) {
+            List<ExitStats> stats = machine.exitStats();
+            for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
+        }
+        return ExitCode.of(outcome, err);
     }
 }

@@ -22,7 +22,7 @@ class BadInputTest {
     /** Runs jkvm; asserts exit 2 and a single "jkvm: ..." line containing {@code expected}. */
     private void assertRejected(String expected, String... args) {
         StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(err, true));
+        int code = Main.execute(args, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
         String text = err.toString().strip();
         assertEquals(ExitCode.BAD_INPUT, code, text);
         String first = text.lines().findFirst().orElse("");
