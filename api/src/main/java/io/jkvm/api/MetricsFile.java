@@ -16,12 +16,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
 
 /**
  * PUT /metrics: one JSON object per line appended to {@code metrics_path}, every {@link #PERIOD_SECONDS} s
  * and on each FlushMetrics, as Firecracker writes its metrics. Each line has the time and, per vCPU, its
  * exits by reason with their handling time, the time spent in KVM_RUN, and the PIO and MMIO exits by port
- * and address (counts since the start: a reader takes differences).
+ * and address (counts since the start: a reader takes differences), and the percentiles of the exits'
+ * handling time by reason over the interval since the previous line (HdrHistogram).
  */
 final class MetricsFile implements AutoCloseable {
     static final int PERIOD_SECONDS = 60;
@@ -77,9 +79,23 @@ final class MetricsFile implements AutoCloseable {
         v.put("exits", exits);
         v.put("handling_ns", handlingNs);
         v.put("kvm_run_ns", s.nanosInKvmRun());
+        Map<String, Object> latency = new LinkedHashMap<>();
+        s.latencies().takeInterval().forEach((reason, h) -> latency.put(reason.name(), percentiles(h)));
+        v.put("latency_ns", latency);
         v.put("pio_exits", hexKeys(s.portCounts()));
         v.put("mmio_exits", hexKeys(s.mmioCounts()));
         return v;
+    }
+
+    private static Map<String, Long> percentiles(Histogram h) {
+        Map<String, Long> p = new LinkedHashMap<>();
+        p.put("count", h.getTotalCount());
+        p.put("p50", h.getValueAtPercentile(50));
+        p.put("p90", h.getValueAtPercentile(90));
+        p.put("p99", h.getValueAtPercentile(99));
+        p.put("p999", h.getValueAtPercentile(99.9));
+        p.put("max", h.getMaxValue());
+        return p;
     }
 
     private static Map<String, Long> hexKeys(Map<Long, Long> counts) {

@@ -103,6 +103,12 @@ public final class VmmController {
     public synchronized void putMetrics(ApiTypes.Metrics body) {
         if (metrics != null) throw new ApiFault("Reinitialization of metrics not allowed.");
         metrics = MetricsFile.open(body.metricsPath(), this::exitStats);
+        recordLatencies();
+    }
+
+    /** With metrics on and a machine started, its vCPUs record handling-time histograms from now on. */
+    private void recordLatencies() {
+        if (metrics != null && machine != null) machine.exitStats().forEach(ExitStats::latencies);
     }
 
     private synchronized List<ExitStats> exitStats() {
@@ -188,6 +194,7 @@ public final class VmmController {
         Machine m = Machine.create(config, serialOut);
         machine = m;
         started = new MachineConfiguration(config.cpus(), (int) (config.memory() >> 20), false, false, null, null);
+        recordLatencies();
         Thread vmm = new Thread(() -> {
             try (m) {
                 ended.complete(m.run());

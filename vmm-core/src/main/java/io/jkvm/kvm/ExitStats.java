@@ -3,8 +3,9 @@ package io.jkvm.kvm;
 import java.util.Map;
 
 /**
- * Per-vCPU exit statistics (for --exit-stats): exits and userspace handling time per {@link ExitReason},
- * time inside KVM_RUN, and exits per I/O port and per MMIO address. Recording allocates nothing. Written
+ * Per-vCPU exit statistics (for --exit-stats and the API's metrics): exits and userspace handling time per
+ * {@link ExitReason}, time inside KVM_RUN, exits per I/O port and per MMIO address, and once asked for,
+ * handling-time histograms ({@link ExitLatencies}). Recording allocates nothing. Written
  * by the vCPU thread only; read it after the run has ended (or accept a racy snapshot).
  */
 public final class ExitStats {
@@ -15,10 +16,20 @@ public final class ExitStats {
     private final AddressCounter ports = new AddressCounter(ADDRESS_SLOTS);
     private final AddressCounter mmioAddresses = new AddressCounter(ADDRESS_SLOTS);
     private long nanosInKvmRun;
+    /** Null until {@link #latencies()} is first called: recording them costs the exit path a few ns. */
+    private volatile ExitLatencies latencies;
 
     void recordExit(ExitReason reason, long handlingNanos) {
         counts[reason.ordinal()]++;
         nanos[reason.ordinal()] += handlingNanos;
+        ExitLatencies l = latencies;
+        if (l != null) l.record(reason, handlingNanos);
+    }
+
+    /** The handling-time histograms per reason, recorded from the first call of this method on. */
+    public synchronized ExitLatencies latencies() {
+        if (latencies == null) latencies = new ExitLatencies();
+        return latencies;
     }
 
     void recordKvmRun(long elapsedNanos) {

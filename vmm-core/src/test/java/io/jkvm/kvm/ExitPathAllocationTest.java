@@ -34,6 +34,14 @@ class ExitPathAllocationTest {
         run(d, stats, out, in, mmioWrite);
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         assertTrue(allocated < 4096, allocated + " bytes allocated for " + 3 * EXITS + " exits");
+
+        stats.latencies(); // metrics on: the histograms record too
+        run(d, stats, out, in, mmioWrite);
+        before = threads.getCurrentThreadAllocatedBytes();
+        run(d, stats, out, in, mmioWrite);
+        allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(allocated < 4096, allocated + " bytes allocated for " + 3 * EXITS + " exits with latency histograms");
+        assertTrue(stats.latencies().takeInterval().get(ExitReason.IO).getTotalCount() >= 4L * EXITS);
     }
 
     private static void run(ExitDispatcher d, ExitStats stats, KvmRunBuffer... exits) {
