@@ -116,7 +116,7 @@ class FirecrackerSequenceTest {
             assertNoContent(api.send("PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}"));
             String metrics = Files.readString(dir.resolve("metrics.json"));
             assertTrue(metrics.matches("(?s)\\{\"utc_timestamp_ms\":\\d+,\"vcpus\":\\[\\{\"exits_total\":[1-9].*\"IO\":[1-9].*\\n"), metrics);
-            assertTrue(metrics.matches("(?s).*\"latency_ns\":\\{[^}]*\"IO\":\\{\"count\":[1-9]\\d*,\"p50\":\\d+.*"), metrics);
+            assertTrue(metrics.matches("(?s).*\"latency_ns\":.*\"IO\":\\{\"count\":[1-9]\\d*,\"p50\":\\d+.*"), metrics);
 
             assertNoContent(api.send("PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}"));
             RunOutcome outcome = vmm.ended().get(STEP.toSeconds(), TimeUnit.SECONDS);
