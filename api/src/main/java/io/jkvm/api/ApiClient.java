@@ -1,6 +1,7 @@
 package io.jkvm.api;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -15,7 +16,8 @@ import org.eclipse.jetty.io.Transport;
  * list|pause|resume|stop|info} use, and the tests.
  */
 public final class ApiClient implements AutoCloseable {
-    private static final long TIMEOUT_SECONDS = 30;
+    /** How long the commands wait for an answer: a pause waits for the vCPUs to park, at most 10 s. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     /** A response: its status and its body (empty for a 204). */
     public record Reply(int status, String body) {
@@ -31,9 +33,16 @@ public final class ApiClient implements AutoCloseable {
 
     private final HttpClient http = new HttpClient();
     private final Transport transport;
+    private final Duration timeout;
 
     public ApiClient(Path socket) {
+        this(socket, DEFAULT_TIMEOUT);
+    }
+
+    /** @param timeout how long a request may take, answer included (InstanceStart builds the whole VM) */
+    public ApiClient(Path socket, Duration timeout) {
         this.transport = new Transport.TCPUnix(socket);
+        this.timeout = timeout;
         http.setName("api-client");
         try {
             http.start();
@@ -45,7 +54,7 @@ public final class ApiClient implements AutoCloseable {
     /** Sends {@code body} (null: none) as JSON text, exactly as given. */
     public Reply send(String method, String path, String body) {
         Request request = http.newRequest("http://localhost" + path).transport(transport).method(method)
-                .timeout(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (body != null) request.body(new StringRequestContent("application/json", body));
         try {
             ContentResponse r = request.send();

@@ -18,6 +18,9 @@ public final class ApiServer implements AutoCloseable {
      */
     private static final java.util.logging.Logger JETTY_LOG = quietJetty();
 
+    /** Jetty's default is 30 s; building a VM under emulation (nested KVM) has taken longer. */
+    private static final long IDLE_TIMEOUT_MILLIS = 600_000;
+
     /** Enough for a control plane; each thread is a request in progress. */
     private static final int MAX_THREADS = 8;
 
@@ -43,6 +46,7 @@ public final class ApiServer implements AutoCloseable {
         Server server = new Server(threads);
         UnixDomainServerConnector connector = new UnixDomainServerConnector(server);
         connector.setUnixDomainPath(socket);
+        connector.setIdleTimeout(IDLE_TIMEOUT_MILLIS); // also bounds a request in progress: InstanceStart may be slow
         server.addConnector(connector);
         server.setHandler(new ApiHandler(vmm));
         try {

@@ -33,13 +33,7 @@ final class PauseGate {
 
     /** After a service that {@link #enter} let through. */
     void exit() {
-        lock.lock();
-        try {
-            inFlight--;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        update(() -> inFlight--);
     }
 
     /** Stops new services and waits until the ones in flight have finished; pausing twice is pausing once. */
@@ -55,20 +49,18 @@ final class PauseGate {
 
     /** Lets services run again, the waiting ones first; resuming an open gate changes nothing. */
     void resume() {
-        lock.lock();
-        try {
-            paused = false;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        update(() -> paused = false);
     }
 
     /** Releases every waiting thread for good: {@link #enter} returns false from now on. */
     void close() {
+        update(() -> closed = true);
+    }
+
+    private void update(Runnable change) {
         lock.lock();
         try {
-            closed = true;
+            change.run();
             changed.signalAll();
         } finally {
             lock.unlock();
