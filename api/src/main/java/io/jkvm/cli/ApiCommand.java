@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,12 +27,11 @@ final class ApiCommand implements Callable<Integer> {
     @Option(names = "--api-sock", required = true, paramLabel = "PATH", description = "the Unix socket to serve the API on (must not exist)")
     Path apiSock;
 
-    @Option(names = "--id", paramLabel = "ID", description = "the VM's id: 1-64 letters, digits or '-' (default: a generated one)")
-    String id;
+    @Mixin IdOption id;
 
     @Override
     public Integer call() throws Exception {
-        String vmId = id == null ? RuntimeRegistry.newId() : RuntimeRegistry.checkId(id);
+        String vmId = id.resolve();
         OutputStream stdout = new FileOutputStream(FileDescriptor.out);
         VmmController vmm = new VmmController(vmId, b -> {
             try {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,9 +66,7 @@ final class RunCommand implements Callable<Integer> {
                     + " (default: ID.sock in the runtime directory, $XDG_RUNTIME_DIR/jkvm or /run/jkvm)")
     Path apiSock;
 
-    @Option(names = "--id", paramLabel = "ID", description = "the VM's id for jkvm list|pause|resume|stop|info:"
-            + " 1-64 letters, digits or '-' (default: a generated one, printed at start)")
-    String id;
+    @Mixin IdOption id;
 
     @Option(names = "--exit-stats", description = "print VM exit counts and times per reason, port and MMIO address at exit")
     boolean exitStats;
@@ -87,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
                 .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
                 .withDiscovery(how);
         if (pvmQuirks) config = config.withForcedPvmQuirks(true);
-        String vmId = id == null ? RuntimeRegistry.newId() : RuntimeRegistry.checkId(id);
+        String vmId = id.resolve();
         RuntimeRegistry registry = RuntimeRegistry.fromEnvironment();
         PrintWriter err = spec.commandLine().getErr();
         try (HostConsole console = HostConsole.open()) {
