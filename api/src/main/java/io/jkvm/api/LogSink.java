@@ -20,13 +20,19 @@ import java.util.logging.LogRecord;
  * PUT /logger: jkvm's log (System.Logger, whose default backend is java.util.logging) goes to the file or
  * named pipe {@code log_path}, one line per record, at Firecracker's levels (Error, Warning, Info, Debug,
  * Trace, Off; any case), with the level and the origin when asked, only from loggers whose name starts with
- * {@code module} when given. A later PUT replaces the earlier sink.
+ * {@code module} when given. A later PUT replaces the earlier sink. At level Trace, a VM started afterwards
+ * describes each of its exits in the log (logger {@code io.jkvm.exits}, as {@code --trace-exits} does).
  */
 final class LogSink {
     private static final Map<String, Level> LEVELS = Map.of("error", Level.SEVERE, "warning", Level.WARNING,
             "info", Level.INFO, "debug", Level.FINE, "trace", Level.FINEST, "off", Level.OFF);
 
     private Handler installed;
+
+    /** Whether the log takes Trace records: a VM started then has its exits traced into it. */
+    boolean tracing() {
+        return installed != null && installed.getLevel().intValue() <= Level.FINEST.intValue();
+    }
 
     void configure(Logger body, String instanceId) {
         Level level = LEVELS.get(body.level() == null ? "info" : body.level().toLowerCase(Locale.ROOT));

@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
@@ -29,6 +30,9 @@ public final class VmmController {
     static final String APP_NAME = "jkvm";
     public static final String NOT_AFTER_START = "The requested operation is not supported after starting the microVM.";
     public static final String NOT_BEFORE_START = "The requested operation is not supported before starting the microVM.";
+
+    /** Where the exits go with PUT /logger at level Trace. */
+    private static final System.Logger EXITS = System.getLogger("io.jkvm.exits");
 
     private final String id;
     private final IntConsumer serialOut;
@@ -177,7 +181,7 @@ public final class VmmController {
     private void start() {
         requireNotStarted();
         try {
-            start(resources.toMachineConfig());
+            start(resources.toMachineConfig(), log.tracing() ? VmmController::traceToLog : null);
         } catch (BootException | KvmUnavailableException | IllegalArgumentException | UncheckedIOException e) {
             throw new ApiFault("Cannot start the microVM: " + e.getMessage());
         }
@@ -185,13 +189,14 @@ public final class VmmController {
 
     /**
      * Builds and starts the machine {@code config} describes (what InstanceStart does, for {@code jkvm run}
-     * which has its configuration from the command line) and returns once its vCPUs run; {@link #ended()}
+     * which has its configuration from the command line), with its exits described to {@code exitTrace}
+     * (or null: none; InstanceStart traces to the log at level Trace), and returns once its vCPUs run; {@link #ended()}
      * completes when it ends. The machine is closed then. Bad input and a missing /dev/kvm throw what
      * {@link Machine#create} throws; a second start throws an {@link ApiFault}.
      */
-    public synchronized Machine start(MachineConfig config) {
+    public synchronized Machine start(MachineConfig config, Consumer<String> exitTrace) {
         requireNotStarted();
-        Machine m = Machine.create(config, serialOut);
+        Machine m = Machine.create(config, serialOut, exitTrace);
         machine = m;
         started = new MachineConfiguration(config.cpus(), (int) (config.memory() >> 20), false, false, null, null);
         recordLatencies();
@@ -206,6 +211,10 @@ public final class VmmController {
         // Return once the vCPUs run (or the run failed at once), as Firecracker's InstanceStart does.
         while (m.state() == Machine.State.NOT_STARTED && !ended.isDone()) Thread.onSpinWait();
         return m;
+    }
+
+    private static void traceToLog(String line) {
+        EXITS.log(System.Logger.Level.TRACE, line);
     }
 
     private void requireNotStarted() {

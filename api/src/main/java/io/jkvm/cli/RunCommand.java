@@ -9,7 +9,14 @@ import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.RunOutcome;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +75,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin IdOption id;
 
+    @Option(names = "--trace-exits", arity = "0..1", paramLabel = "FILE", fallbackValue = "-",
+            description = "describe every VM exit in one line, to FILE or (without one) to stderr:"
+                    + " vcpu0 IO out 0x3f8 ← 0x41 'A' → Uart16550@0x3f8 +0x0")
+    String traceExits;
+
     @Option(names = "--exit-stats", description = "print VM exit counts and times per reason, port and MMIO address at exit")
     boolean exitStats;
 
@@ -89,14 +101,30 @@ final class RunCommand implements Callable<Integer> {
         String vmId = id.resolve();
         RuntimeRegistry registry = RuntimeRegistry.fromEnvironment();
         PrintWriter err = spec.commandLine().getErr();
-        try (HostConsole console = HostConsole.open()) {
+        try (HostConsole console = HostConsole.open(); PrintStream trace = openTrace()) {
             VmmController vmm = new VmmController(vmId, console::write);
             try (ControlPlane plane = ControlPlane.open(registry, vmId, apiSock == null ? registry.defaultSocket(vmId) : apiSock, vmm)) {
-                Machine machine = vmm.start(config);
+                Machine machine = vmm.start(config, trace == null ? null : trace::println);
                 err.println("jkvm: VM " + vmId + ", API on " + plane.socket());
                 console.startInput(machine::sendInput, machine::stop);
                 return report(machine, vmm.awaitEnd(), err);
             }
+        }
+    }
+
+    /** Where --trace-exits goes: null without it, stderr for "-", else the file (buffered, flushed at the end). */
+    private PrintStream openTrace() {
+        if (traceExits == null) return null;
+        if (traceExits.equals("-")) return new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8) {
+            @Override
+            public void close() {
+                flush(); // stderr stays open
+            }
+        };
+        try {
+            return new PrintStream(new BufferedOutputStream(Files.newOutputStream(Path.of(traceExits))), false, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--trace-exits: cannot write " + traceExits + " (" + e.getMessage() + ")");
         }
     }
 

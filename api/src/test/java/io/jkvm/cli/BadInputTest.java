@@ -77,6 +77,12 @@ class BadInputTest {
     }
 
     @Test
+    void traceFileThatCannotBeWritten() throws Exception {
+        assertRejected("--trace-exits", "run", "--kernel", goodKernel().toString(), "--trace-exits",
+                dir.resolve("no/such/dir/trace.txt").toString());
+    }
+
+    @Test
     void memoryTooSmallOrNotASize() throws Exception {
         String kernel = goodKernel().toString();
         assertRejected("minimum", "run", "--kernel", kernel, "--memory", "1M");

@@ -39,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * One operation = the VMM's half of one exit without KVM: a kvm_run page filled by hand as KVM leaves it,
  * decoded in place, dispatched through the bus to a real device register (the 16550's THR for {@code pio},
  * a virtio-mmio transport's QueueSel for {@code mmio}), and recorded in the exit statistics, with the
- * handling-time histograms off or on ({@code metrics}, as after PUT /metrics). The run loop's clock reads
+ * handling-time histograms off or on ({@code metrics}, as after PUT /metrics) and exit tracing off or on
+ * ({@code trace}, as with --trace-exits). The run loop's clock reads
  * around it are not included. In package io.jkvm.kvm for the package-private dispatcher. No KVM needed:
  * {@code java -cp benchmarks/target/benchmarks.jar org.openjdk.jmh.Main DispatchBenchmark -prof gc}.
  */
@@ -63,6 +64,10 @@ public class DispatchBenchmark {
     @Param({"off", "on"})
     public String metrics;
 
+    /** {@code on}: every exit described in words to a sink that keeps only the lengths (--trace-exits). */
+    @Param({"off", "on"})
+    public String trace;
+
     private final ByteBuffer page = ByteBuffer.allocateDirect(SIZE + 4096).order(ByteOrder.LITTLE_ENDIAN);
     private GuestMemory memory;
     private MmioTransport transport;
@@ -71,6 +76,7 @@ public class DispatchBenchmark {
     private KvmRun run;
     private ExitReason reason;
     private long transmitted;
+    private long traced;
 
     @Setup
     public void setUp() {
@@ -82,7 +88,8 @@ public class DispatchBenchmark {
         mmio.register(VIRTIO_BASE, MmioTransport.WINDOW_SIZE, transport);
         stats = new ExitStats();
         if (metrics.equals("on")) stats.latencies();
-        dispatcher = new ExitDispatcher(pio, mmio, new NoVcpuControl(), false, stats);
+        dispatcher = new ExitDispatcher(pio, mmio, new NoVcpuControl(), false, stats,
+                trace.equals("on") ? new ExitTrace(line -> traced += line.length(), 0) : null);
         run = new KvmRun(Native.address(page), page.capacity());
         if (exit.equals("pio")) {
             reason = ExitReason.IO;

@@ -72,6 +72,12 @@ public final class Bus {
         e.device.write(address - e.base, size, value);
     }
 
+    /** What {@code address} is, for people reading a trace: {@code Uart16550@0x3f8 +0x5}, or {@code no device}. */
+    public String describe(long address) {
+        Entry e = find(address);
+        return e == null ? "no device" : String.format("%s@%#x +%#x", e.device.getClass().getSimpleName(), e.base, address - e.base);
+    }
+
     public long unclaimedReads() {
         return unclaimedReads;
     }

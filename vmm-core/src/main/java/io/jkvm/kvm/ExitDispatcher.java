@@ -19,19 +19,32 @@ final class ExitDispatcher {
     private final VcpuControl vcpu;
     private final boolean emulationQuirks;
     private final ExitStats stats;
+    private final ExitTrace trace; // null: not traced
     private RunOutcome outcome;
 
     ExitDispatcher(Bus pio, Bus mmio, VcpuControl vcpu, boolean emulationQuirks, ExitStats stats) {
+        this(pio, mmio, vcpu, emulationQuirks, stats, null);
+    }
+
+    /** @param trace where each handled exit is described, or null */
+    ExitDispatcher(Bus pio, Bus mmio, VcpuControl vcpu, boolean emulationQuirks, ExitStats stats, ExitTrace trace) {
         this.pio = pio;
         this.mmio = mmio;
         this.vcpu = vcpu;
         this.emulationQuirks = emulationQuirks;
         this.stats = stats;
+        this.trace = trace;
     }
 
     /** Handles the exit in {@code run}; true to enter the guest again, false when {@link #outcome()} is final. */
     boolean dispatch(KvmRun run) {
         ExitReason reason = run.exitReason();
+        boolean more = handle(run, reason);
+        if (trace != null) trace.exit(run, reason, more, outcome, pio, mmio);
+        return more;
+    }
+
+    private boolean handle(KvmRun run, ExitReason reason) {
         return switch (reason) {
             case IO -> io(run);
             case MMIO -> mmio(run);

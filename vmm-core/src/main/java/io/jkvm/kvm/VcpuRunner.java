@@ -3,6 +3,7 @@ package io.jkvm.kvm;
 import io.jkvm.bus.Bus;
 import io.jkvm.kvm.sys.ThreadKick;
 import java.util.concurrent.locks.Condition;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -35,12 +36,18 @@ public final class VcpuRunner {
      *                        {@link Kvm#isPvm()}
      */
     public VcpuRunner(Vcpu vcpu, Bus pio, Bus mmio, boolean emulationQuirks) {
-        this(vcpu.forRunLoop(), pio, mmio, emulationQuirks);
+        this(vcpu.forRunLoop(), pio, mmio, emulationQuirks, null);
     }
 
-    VcpuRunner(RunLoopVcpu vcpu, Bus pio, Bus mmio, boolean emulationQuirks) {
+    /** @param trace where each exit is described in words ({@code --trace-exits}), or null for none */
+    public VcpuRunner(Vcpu vcpu, Bus pio, Bus mmio, boolean emulationQuirks, Consumer<String> trace) {
+        this(vcpu.forRunLoop(), pio, mmio, emulationQuirks, trace);
+    }
+
+    VcpuRunner(RunLoopVcpu vcpu, Bus pio, Bus mmio, boolean emulationQuirks, Consumer<String> trace) {
         this.vcpu = vcpu;
-        this.dispatcher = new ExitDispatcher(pio, mmio, vcpu, emulationQuirks, stats);
+        this.dispatcher = new ExitDispatcher(pio, mmio, vcpu, emulationQuirks, stats,
+                trace == null ? null : new ExitTrace(trace, vcpu.id()));
     }
 
     /** Starts the loop on a new platform thread named "vcpu-&lt;id&gt;". */

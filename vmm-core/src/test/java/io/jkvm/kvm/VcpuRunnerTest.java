@@ -97,7 +97,7 @@ class VcpuRunnerTest {
         vcpu.script.add(out(0x3f8, 'o'));
         vcpu.script.add(out(0x3f8, 'k'));
         vcpu.script.add(f -> f.systemEvent(KVM_SYSTEM_EVENT_RESET));
-        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false);
+        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false, null);
         runner.start();
         assertInstanceOf(RunOutcome.Reset.class, runner.await());
         assertEquals(java.util.List.of("w1@0=6f", "w1@0=6b"), serial.log);
@@ -110,7 +110,7 @@ class VcpuRunnerTest {
     @Test
     void stopKicksAHaltedVcpuWithin100Ms() throws Exception {
         vcpu.script.add(out(0x3f8, 'x'));
-        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false);
+        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false, null);
         runner.start();
         while (!vcpu.halted) Thread.sleep(1);
         Thread.sleep(50);
@@ -127,7 +127,7 @@ class VcpuRunnerTest {
     /** Starts a runner whose guest printed {@code c} and now idles halted; returns once it halts. */
     private VcpuRunner haltedAfter(char c) throws InterruptedException {
         vcpu.script.add(out(0x3f8, c));
-        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false);
+        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false, null);
         runner.start();
         while (!vcpu.halted) Thread.sleep(1);
         return runner;
@@ -193,7 +193,7 @@ class VcpuRunnerTest {
     @Test
     void stopBeforeTheThreadRunsEndsAtOnce() throws Exception {
         vcpu.script.add(out(0x3f8, 'x'));
-        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false);
+        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false, null);
         runner.stop();
         runner.start();
         assertInstanceOf(RunOutcome.Stopped.class, runner.await());
@@ -207,7 +207,7 @@ class VcpuRunnerTest {
             @Override public void write(long offset, int size, long value) { throw new IllegalStateException("boom"); }
         });
         vcpu.script.add(out(0x80, 'x'));
-        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false);
+        VcpuRunner runner = new VcpuRunner(vcpu, pio, mmio, false, null);
         runner.start();
         RunOutcome.Failed failed = assertInstanceOf(RunOutcome.Failed.class, runner.await());
         assertTrue(failed.description().contains("boom"), failed.description());

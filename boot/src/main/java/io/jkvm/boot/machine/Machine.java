@@ -40,6 +40,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
@@ -115,7 +116,16 @@ public final class Machine implements AutoCloseable {
      * @throws UncheckedIOException                    a disk image that cannot be opened (message names it)
      */
     public static Machine create(MachineConfig config, IntConsumer serialOut) {
+        return create(config, serialOut, null);
+    }
+
+    /**
+     * As {@link #create(MachineConfig, IntConsumer)}, with every VM exit described in words to {@code exitTrace}
+     * ({@code --trace-exits}; called from every vCPU thread, so it must be thread-safe), or null for none.
+     */
+    public static Machine create(MachineConfig config, IntConsumer serialOut, Consumer<String> exitTrace) {
         Builder b = new Builder();
+        b.exitTrace = exitTrace;
         try {
             b.build(config, b.timeline.watching(serialOut));
             b.timeline.mark("VM created");
@@ -320,6 +330,7 @@ public final class Machine implements AutoCloseable {
         final List<VcpuRunner> runners = new ArrayList<>();
         Uart16550 uart;
         I8042 i8042;
+        Consumer<String> exitTrace;
         LoadedKernel kernel;
         Machine machine;
         String cmdline;
@@ -380,7 +391,7 @@ public final class Machine implements AutoCloseable {
                 Vcpu vcpu = own(vm.createVcpu(id));
                 if (id == 0) boot.applyBootProcessor(vcpu, kernel.entryKind(), kernel.entryAddress(), kernel.bootInfoAddress());
                 else boot.applyApplicationProcessor(vcpu);
-                runners.add(new VcpuRunner(vcpu, pio, mmio, pvm));
+                runners.add(new VcpuRunner(vcpu, pio, mmio, pvm, exitTrace));
             }
             transports.forEach(MmioTransport::start);
         }
