@@ -14,7 +14,7 @@ import java.lang.invoke.VarHandle;
  * </pre>
  *
  * Every number read from guest RAM is hostile. The rings are bounds-checked once, when the driver sets
- * QueueReady; an indirect table when it is met; buffers are recorded with an in-RAM verdict for the device.
+ * QueueReady; an indirect table when it is met; every buffer of a chain before the device sees it.
  * A malformed chain ({@link ChainFault}) goes back to the driver with used length 0. A broken ring (an
  * avail index more than {@code size} ahead, a head index beyond the table) makes the queue {@link #broken()}:
  * it stops until reset and the transport sets DEVICE_NEEDS_RESET (§2.1.2).
@@ -270,7 +270,8 @@ public final class Virtqueue {
             }
             boolean writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
             if (!writable && chain.hasWritable()) return ChainFault.READABLE_AFTER_WRITABLE;
-            if (!chain.add(memory, address, length, writable)) return ChainFault.TOO_LONG;
+            if (length != 0 && !memory.contains(address, length)) return ChainFault.BUFFER_OUTSIDE_RAM;
+            if (!chain.add(address, length, writable)) return ChainFault.TOO_LONG;
             if ((flags & VIRTQ_DESC_F_NEXT) == 0) return null;
             index = next;
         }

@@ -19,8 +19,9 @@ import java.nio.file.Path;
  *
  * <p>A request is {@code le32 type, le32 reserved, le64 sector} in device-readable buffers, then the data,
  * then a status byte: the last device-writable byte of the chain. Nothing else is assumed about framing
- * (§2.7.4): the header and data may be split over descriptors in any way. A request whose buffers are
- * outside guest RAM, whose sectors pass the capacity, whose data sits in buffers of the wrong direction
+ * (§2.7.4): the header and data may be split over descriptors in any way. A chain with a buffer outside
+ * guest RAM never gets here ({@link Virtqueue} returns it with used length 0, no status written). A request
+ * whose sectors pass the capacity, whose data sits in buffers of the wrong direction
  * (device-readable data in a read, device-writable data in a write) or whose length is not a multiple of
  * 512 fails with IOERR before any I/O; the image is untouched. A read-only disk offers VIRTIO_BLK_F_RO and
  * fails writes with IOERR (§5.2.6.2).
@@ -193,13 +194,12 @@ public final class VirtioBlock implements VirtioDevice {
     /** Executes one request; returns the number of bytes written into the chain (the used length). */
     private int handle(GuestMemory memory, DescriptorChain chain) {
         long statusAddress = chain.lastWritableByte();
-        if (statusAddress < 0 || !memory.contains(statusAddress, 1)) {
-            log.warnOnce("no-status", "request without a usable status byte dropped");
+        if (statusAddress < 0) {
+            log.warnOnce("no-status", "request without a status byte dropped");
             return 0;
         }
         transferred = 0;
-        byte status = chain.inGuestMemory() && chain.readReadable(memory, 0, header, HEADER_SIZE)
-                ? execute(memory, chain) : VIRTIO_BLK_S_IOERR;
+        byte status = chain.readReadable(memory, 0, header, HEADER_SIZE) ? execute(memory, chain) : VIRTIO_BLK_S_IOERR;
         memory.writeByte(statusAddress, status);
         return transferred + 1;
     }

@@ -223,16 +223,35 @@ class VirtioBlockTest {
         assertEquals(UNSUPP, submit(readable(HEADER, 16), writable(STATUS, 1)));
     }
 
+    /** A chain with any buffer outside guest RAM is returned unused: no I/O, no status byte, used length 0. */
     @Test
-    void buffersOutsideGuestRamFailBeforeAnyIo() throws IOException {
+    void buffersOutsideGuestRamAreReturnedUnused() throws IOException {
         memory.write(DATA, pattern(512, 4));
         header(T_OUT, 0);
-        assertEquals(IOERR, submit(readable(HEADER, 16), readable(DATA, 512), readable(RAM - 256, 512), writable(STATUS, 1)));
+        assertEquals(0x7f, submit(readable(HEADER, 16), readable(DATA, 512), readable(RAM - 256, 512), writable(STATUS, 1)));
+        assertEquals(0, lastUsedLength());
         header(T_OUT, 0);
-        assertEquals(IOERR, submit(readable(HEADER, 16), readable(-512L, 1024), writable(STATUS, 1)));
+        assertEquals(0x7f, submit(readable(HEADER, 16), readable(-512L, 1024), writable(STATUS, 1)));
+        assertEquals(0, lastUsedLength());
         header(T_IN, 0);
-        assertEquals(IOERR, submit(readable(HEADER, 16), writable(RAM, 512), writable(STATUS, 1)));
+        assertEquals(0x7f, submit(readable(HEADER, 16), writable(RAM, 512), writable(STATUS, 1)));
+        assertEquals(0, lastUsedLength());
         assertArrayEquals(original, fileBytes());
+    }
+
+    /**
+     * A status buffer at 0xFFFF_FFFF_FFFF_F000 of 0x1001 bytes: addr + len - 1 wraps to guest address 0 (here
+     * the descriptor table). The chain is not wholly in RAM: it goes back with used length 0, nothing written.
+     */
+    @Test
+    void statusBufferWhoseEndWrapsIsNeverWritten() throws IOException {
+        header(T_IN, 0);
+        driver.addChain(readable(HEADER, 16), writable(DATA, 512), writable(0xffff_ffff_ffff_f000L, 0x1001));
+        byte[] table = memory.read(0, 64);
+        block.processQueue(0, driver.queue());
+        assertEquals(1, driver.usedIdx());
+        assertEquals(0, driver.usedLength(0));
+        assertArrayEquals(table, memory.read(0, 64), "guest address 0 untouched");
     }
 
     @Test
