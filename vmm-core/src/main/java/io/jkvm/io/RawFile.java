@@ -5,6 +5,7 @@ import io.jkvm.kvm.sys.Native;
 import io.jkvm.kvm.sys.NativeException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -52,8 +53,11 @@ public final class RawFile implements AutoCloseable {
         return readOnly;
     }
 
+    /** The size of the open file, from fstat(2) on its descriptor (the path may name another file by now). */
     public long size() throws IOException {
-        return Files.size(path);
+        ByteBuffer stat = ByteBuffer.allocateDirect(Native.STAT_SIZE).order(ByteOrder.nativeOrder());
+        if (LibC.INSTANCE.fstat(fd, Native.address(stat)) != 0) throw new IOException(path + ": fstat: " + Native.strerror(Native.errno()));
+        return stat.getLong(Native.STAT_ST_SIZE);
     }
 
     /**

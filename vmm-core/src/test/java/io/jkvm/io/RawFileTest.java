@@ -75,6 +75,19 @@ class RawFileTest {
         assertArrayEquals(pattern(4096), Files.readAllBytes(img));
     }
 
+    /** The size is the open file's (fstat on the descriptor), not whatever the path names by now. */
+    @Test
+    void sizeIsThatOfTheOpenFileNotOfThePath() throws Exception {
+        Path img = Files.write(dir.resolve("disk.img"), pattern(8192));
+        Path other = Files.write(dir.resolve("other.img"), pattern(4096 * 3));
+        try (RawFile f = RawFile.open(img, true)) {
+            Files.move(other, img, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertEquals(8192, f.size());
+            Files.delete(img);
+            assertEquals(8192, f.size());
+        }
+    }
+
     /** tmpfs has no FALLOC_FL_ZERO_RANGE: zeroRange must still zero (by writing). */
     @Test
     void zeroRangeWorksOnTmpfs() throws Exception {
