@@ -124,14 +124,14 @@ public final class VirtioBlock implements VirtioDevice {
      * Throws IOException if the image cannot be opened or its size is not a multiple of 512.
      */
     public static VirtioBlock open(Path path, boolean readOnly, String id) throws IOException {
+        checkId(id); // before the image is opened (and locked)
         return open(RawFile.open(path, readOnly), id);
     }
 
     /** A device over the opened {@code file}, which it owns from now on (closed on failure too). */
     public static VirtioBlock open(RawFile file, String id) throws IOException {
         try {
-            if (id.length() > ID_BYTES || !StandardCharsets.US_ASCII.newEncoder().canEncode(id))
-                throw new IllegalArgumentException("disk id must be ASCII, at most 20 characters: " + id);
+            checkId(id);
             long size = file.size();
             if (size % SECTOR_SIZE != 0)
                 throw new IOException(file.path() + ": size " + size + " is not a multiple of " + SECTOR_SIZE + " bytes");
@@ -140,6 +140,11 @@ public final class VirtioBlock implements VirtioDevice {
             file.close();
             throw e;
         }
+    }
+
+    private static void checkId(String id) {
+        if (id.length() > ID_BYTES || !StandardCharsets.US_ASCII.newEncoder().canEncode(id))
+            throw new IllegalArgumentException("disk id must be ASCII, at most 20 characters: " + id);
     }
 
     /** Capacity in 512-byte sectors. */
