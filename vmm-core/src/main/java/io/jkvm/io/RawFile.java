@@ -21,6 +21,8 @@ public final class RawFile implements AutoCloseable {
     private final int fd;
     private final boolean readOnly;
     private final FileSyscalls calls;
+    /** The errno of the first failed fdatasync, 0 if none: from then on writes and flushes fail. */
+    private volatile int writebackErrno;
     private boolean closed;
 
     private RawFile(Path path, int fd, boolean readOnly, FileSyscalls calls) {
@@ -79,7 +81,7 @@ public final class RawFile implements AutoCloseable {
 
     /** Writes the buffers of {@code buffers}, all of them, to the file from {@code fileOffset}, with pwritev(2). */
     public void writeFrom(IoVector buffers, long fileOffset) throws IOException {
-        if (readOnly) throw new IOException(path + ": read-only");
+        requireWritable();
         transfer(false, buffers, fileOffset);
         if (buffers.remainingBytes() > 0) throw new IOException(path + ": pwritev wrote nothing (disk full?)");
     }
@@ -103,10 +105,34 @@ public final class RawFile implements AutoCloseable {
         return new IOException(path + ": " + call + ": " + Native.strerror(errno));
     }
 
-    /** fdatasync(2): the data the guest wrote is on stable storage. */
+    /**
+     * fdatasync(2): the data the guest wrote is on stable storage. Linux reports a writeback error to one
+     * fdatasync only, and a later one may return 0 although the pages were lost; so the first failure is
+     * kept, and every later flush and write fails, as in QEMU's file driver, until {@link #clearWritebackFailure}.
+     */
     public void flush() throws IOException {
+        requireNoWritebackFailure();
         int r = calls.fdatasync(fd);
-        if (r < 0) throw failure("fdatasync", -r);
+        if (r < 0) {
+            writebackErrno = -r;
+            throw failure("fdatasync", -r);
+        }
+    }
+
+    /** Forgets a failed flush: whoever wrote since knows of the failure (the guest reset its disk). */
+    public void clearWritebackFailure() {
+        writebackErrno = 0;
+    }
+
+    private void requireWritable() throws IOException {
+        if (readOnly) throw new IOException(path + ": read-only");
+        requireNoWritebackFailure();
+    }
+
+    private void requireNoWritebackFailure() throws IOException {
+        int errno = writebackErrno;
+        if (errno != 0) throw new IOException(path + ": an earlier fdatasync failed (" + Native.strerror(errno)
+                + "); written data may be lost, so writes and flushes fail until the disk is reset");
     }
 
     /** Deallocates {@code [offset, offset+length)} (reads back as zeros); the file size is unchanged. */
@@ -140,7 +166,7 @@ public final class RawFile implements AutoCloseable {
 
     /** fallocate(2); returns 0, or EOPNOTSUPP for the caller to fall back; other errors throw. */
     private int fallocateErrno(int mode, long offset, long length) throws IOException {
-        if (readOnly) throw new IOException(path + ": read-only");
+        requireWritable();
         int r = calls.fallocate(fd, mode, offset, length);
         if (r == 0 || r == -Native.EOPNOTSUPP) return -r;
         throw failure("fallocate", -r);

@@ -185,6 +185,7 @@ public final class VirtioBlock implements VirtioDevice {
     @Override
     public void reset() {
         negotiated = 0;
+        file.clearWritebackFailure();
     }
 
     @Override

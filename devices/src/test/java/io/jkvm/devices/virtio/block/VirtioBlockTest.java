@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jkvm.devices.virtio.VirtioFeature;
 import io.jkvm.devices.virtio.VirtqueueDriver;
 import io.jkvm.devices.virtio.VirtqueueDriver.Buffer;
+import io.jkvm.io.FaultyFileSyscalls;
+import io.jkvm.io.RawFile;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -153,6 +155,37 @@ class VirtioBlockTest {
         header(T_FLUSH, 0);
         assertEquals(OK, submit(readable(HEADER, 16), writable(STATUS, 1)));
         assertEquals(1, lastUsedLength());
+    }
+
+    /** This test's image, reopened with its descriptor's calls going through {@code faults}. */
+    private void useFaulty(FaultyFileSyscalls faults) throws IOException {
+        block.close(); // releases the exclusive lock
+        use(VirtioBlock.open(RawFile.open(image, false, faults), "faulty"));
+    }
+
+    /**
+     * Linux reports a writeback error to one fdatasync; a later one may return 0 though the pages are lost.
+     * After one failed flush every flush and write fails, as in QEMU's file driver, until the device is reset.
+     */
+    @Test
+    void aFailedFlushFailsEveryLaterFlushAndWriteUntilReset() throws IOException {
+        FaultyFileSyscalls faults = new FaultyFileSyscalls();
+        useFaulty(faults);
+        faults.failNextFdatasync(5 /* EIO */);
+        header(T_FLUSH, 0);
+        assertEquals(IOERR, submit(readable(HEADER, 16), writable(STATUS, 1)));
+        assertEquals(IOERR, submit(readable(HEADER, 16), writable(STATUS, 1)), "the second flush fails too");
+        memory.write(DATA, pattern(512, 9));
+        header(T_OUT, 0);
+        assertEquals(IOERR, submit(readable(HEADER, 16), readable(DATA, 512), writable(STATUS, 1)));
+        header(T_IN, 0);
+        assertEquals(OK, submit(readable(HEADER, 16), writable(DATA, 512), writable(STATUS, 1)), "reads still work");
+        assertArrayEquals(original, fileBytes());
+
+        block.reset();
+        block.activate(block.features());
+        header(T_FLUSH, 0);
+        assertEquals(OK, submit(readable(HEADER, 16), writable(STATUS, 1)), "a reset device starts afresh");
     }
 
     @Test
