@@ -135,9 +135,12 @@ public final class RawFile implements AutoCloseable {
                 + "); written data may be lost, so writes and flushes fail until the disk is reset");
     }
 
-    /** Deallocates {@code [offset, offset+length)} (reads back as zeros); the file size is unchanged. */
-    public void punchHole(long offset, long length) throws IOException {
-        fallocate(Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length);
+    /**
+     * Deallocates {@code [offset, offset+length)} (it reads back as zeros), the file size unchanged; false,
+     * with the range untouched, where the file system or kernel cannot punch holes.
+     */
+    public boolean punchHole(long offset, long length) throws IOException {
+        return fallocate(Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length);
     }
 
     /**
@@ -145,7 +148,7 @@ public final class RawFile implements AutoCloseable {
      * the file system lacks it (tmpfs, for one) zeros written with pwrite.
      */
     public void zeroRange(long offset, long length) throws IOException {
-        if (fallocateErrno(Native.FALLOC_FL_ZERO_RANGE | Native.FALLOC_FL_KEEP_SIZE, offset, length) != Native.EOPNOTSUPP) return;
+        if (fallocate(Native.FALLOC_FL_ZERO_RANGE | Native.FALLOC_FL_KEEP_SIZE, offset, length)) return;
         for (long done = 0; done < length; ) {
             long n = calls.pwrite(fd, ZEROS_ADDRESS, Math.min(ZEROS.capacity(), length - done), offset + done);
             if (n == -Native.EINTR) continue;
@@ -159,17 +162,16 @@ public final class RawFile implements AutoCloseable {
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024);
     private static final long ZEROS_ADDRESS = Native.address(ZEROS);
 
-    private void fallocate(int mode, long offset, long length) throws IOException {
-        if (fallocateErrno(mode, offset, length) != 0)
-            throw new IOException(path + ": fallocate: " + Native.strerror(Native.EOPNOTSUPP));
-    }
-
-    /** fallocate(2); returns 0, or EOPNOTSUPP for the caller to fall back; other errors throw. */
-    private int fallocateErrno(int mode, long offset, long length) throws IOException {
+    /**
+     * fallocate(2) with {@code mode}: true when done, false when the file system or kernel lacks the mode
+     * (EOPNOTSUPP, ENOSYS) for the caller to fall back; any other error throws with its own errno.
+     */
+    private boolean fallocate(int mode, long offset, long length) throws IOException {
         requireWritable();
         int r = calls.fallocate(fd, mode, offset, length);
-        if (r == 0 || r == -Native.EOPNOTSUPP) return -r;
-        throw failure("fallocate", -r);
+        if (r == -Native.EOPNOTSUPP || r == -Native.ENOSYS) return false;
+        if (r < 0) throw failure("fallocate", -r);
+        return true;
     }
 
     @Override

@@ -88,6 +88,20 @@ class RawFileTest {
         }
     }
 
+    /** A failing fallocate is reported with its own errno, whichever operation made it. */
+    @Test
+    void fallocateFailuresNameTheirErrno() throws Exception {
+        Path img = Files.write(dir.resolve("disk.img"), pattern(8192));
+        FaultyFileSyscalls faults = new FaultyFileSyscalls();
+        try (RawFile f = RawFile.open(img, false, faults)) {
+            faults.fallocateErrno = 5; // EIO
+            assertTrue(assertThrows(IOException.class, () -> f.punchHole(0, 4096)).getMessage().contains("Input/output error"));
+            faults.fallocateErrno = 28; // ENOSPC
+            assertTrue(assertThrows(IOException.class, () -> f.zeroRange(0, 4096)).getMessage().contains("No space left"));
+        }
+        assertArrayEquals(pattern(8192), Files.readAllBytes(img));
+    }
+
     /** tmpfs has no FALLOC_FL_ZERO_RANGE: zeroRange must still zero (by writing). */
     @Test
     void zeroRangeWorksOnTmpfs() throws Exception {

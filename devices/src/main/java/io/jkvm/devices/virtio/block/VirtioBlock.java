@@ -287,8 +287,13 @@ public final class VirtioBlock implements VirtioDevice {
             long offset = rangeSector[i] * SECTOR_SIZE;
             long length = rangeCount[i] * SECTOR_SIZE;
             if (length == 0) continue;
-            if (!writeZeroes || rangeUnmap[i]) file.punchHole(offset, length); // reads back as zeros
-            else file.zeroRange(offset, length);
+            if (writeZeroes) {
+                // a punched hole reads back as zeros; where none can be punched, zeros are written
+                if (!rangeUnmap[i] || !file.punchHole(offset, length)) file.zeroRange(offset, length);
+            } else if (!file.punchHole(offset, length)) {
+                // §5.2.6.2: discard is a hint; the data may stay
+                log.warnOnce("discard-unsupported", "the host file system cannot punch holes; discards leave the data");
+            }
         }
         return VIRTIO_BLK_S_OK;
     }

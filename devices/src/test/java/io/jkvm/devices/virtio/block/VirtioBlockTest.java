@@ -340,6 +340,29 @@ class VirtioBlockTest {
         assertEquals(SECTORS * 512, Files.size(image));
     }
 
+    /**
+     * On a file system that cannot punch holes or zero ranges (fallocate: EOPNOTSUPP), DISCARD completes as
+     * the hint it is and WRITE_ZEROES, with or without unmap, writes zeros.
+     */
+    @Test
+    void withoutFallocateDiscardIsAHintAndWriteZeroesWritesZeros() throws IOException {
+        FaultyFileSyscalls faults = new FaultyFileSyscalls();
+        faults.fallocateErrno = 95; // EOPNOTSUPP
+        useFaulty(faults);
+        header(T_DISCARD, 0);
+        discardRange(DATA, 8, 8, 0);
+        assertEquals(OK, submit(readable(HEADER, 16), readable(DATA, 16), writable(STATUS, 1)));
+        assertArrayEquals(original, fileBytes(), "a discard that cannot deallocate leaves the data");
+        header(T_WRITE_ZEROES, 0);
+        discardRange(DATA, 20, 2, 0);
+        discardRange(DATA + 16, 30, 1, 1); // unmap allowed
+        assertEquals(OK, submit(readable(HEADER, 16), readable(DATA, 32), writable(STATUS, 1)));
+        byte[] expected = original.clone();
+        Arrays.fill(expected, 20 * 512, 22 * 512, (byte) 0);
+        Arrays.fill(expected, 30 * 512, 31 * 512, (byte) 0);
+        assertArrayEquals(expected, fileBytes());
+    }
+
     @Test
     void badDiscardRangesTouchNothing() throws IOException {
         header(T_DISCARD, 0);
