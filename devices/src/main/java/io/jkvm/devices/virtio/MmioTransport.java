@@ -101,7 +101,8 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
                 queues[i] = new Virtqueue(memory, device.maxQueueSize(), log);
                 notify[i] = new EventFd();
                 int index = i;
-                workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceQueue(index));
+                workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceQueue(index),
+                        failure -> deviceFailed(index, failure));
             }
         } catch (RuntimeException e) {
             for (EventFd fd : notify) if (fd != null) fd.close();
@@ -312,25 +313,29 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         interruptStatus.set(0);
     }
 
-    /** Runs on queue {@code index}'s I/O thread after each notification. Never throws. */
+    /**
+     * Runs on queue {@code index}'s I/O thread after each notification. What the device throws, an Error
+     * included, goes to {@link #deviceFailed}.
+     */
     private void serviceQueue(int index) {
         Virtqueue q = queues[index];
         boolean usedBuffers;
-        boolean failed = false;
+        boolean broken;
         synchronized (q) {
             int s = status;
             if ((s & DeviceStatus.DRIVER_OK) == 0 || (s & DeviceStatus.DEVICE_NEEDS_RESET) != 0 || !q.ready()) return;
-            try {
-                device.processQueue(index, q);
-            } catch (RuntimeException e) {
-                log.errorOnce("device-failure", "device failed while processing queue " + index, e);
-                failed = true;
-            }
+            device.processQueue(index, q);
             usedBuffers = q.needsInterrupt();
-            failed |= q.broken();
+            broken = q.broken();
         }
         if (usedBuffers) raise(INTERRUPT_USED_BUFFER);
-        if (failed) enterNeedsReset();
+        if (broken) enterNeedsReset();
+    }
+
+    /** The device (or the JVM: OutOfMemoryError, StackOverflowError) failed on a queue's I/O thread: logged once. */
+    private void deviceFailed(int index, Throwable failure) {
+        log.errorOnce("device-failure", "device failed while processing queue " + index, failure);
+        enterNeedsReset();
     }
 
     /** §2.1.2: DEVICE_NEEDS_RESET plus a configuration change notification. */

@@ -243,6 +243,32 @@ class MmioTransportTest {
         assertEquals(0, driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET);
     }
 
+    /** An Error (here StackOverflowError) in a device is contained like an exception: the I/O thread lives on. */
+    @Test
+    void deviceErrorSetsNeedsResetAndTheQueueThreadLivesOn() throws Exception {
+        transport.start();
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, q);
+        driver.driverOk();
+        device.failure = new StackOverflowError("device bug");
+        q.addChain(Buffer.writable(DATA, 1));
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge(), "configuration change interrupt");
+        assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
+
+        device.failure = null;
+        driver.write(STATUS, 0);
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver fresh = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, fresh);
+        driver.driverOk();
+        fresh.addChain(Buffer.writable(DATA, 2));
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge(), "the same I/O thread serves the reset device");
+        assertEquals(1, fresh.usedIdx());
+    }
+
     @Test
     void notificationsBeforeDriverOkAreNotServiced() throws Exception {
         transport.start();

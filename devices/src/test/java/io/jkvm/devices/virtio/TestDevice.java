@@ -11,7 +11,8 @@ final class TestDevice implements VirtioDevice {
     final AtomicInteger processed = new AtomicInteger();
     final AtomicInteger resets = new AtomicInteger();
     volatile long activatedWith = -1;
-    volatile RuntimeException failure;
+    /** Thrown by {@link #processQueue} when set: a RuntimeException or an Error. */
+    volatile Throwable failure;
     volatile boolean closed;
     private final int queues;
 
@@ -31,7 +32,9 @@ final class TestDevice implements VirtioDevice {
 
     @Override
     public void processQueue(int index, Virtqueue queue) {
-        if (failure != null) throw failure;
+        Throwable f = failure;
+        if (f instanceof RuntimeException e) throw e;
+        if (f instanceof Error e) throw e;
         for (DescriptorChain c = queue.next(); c != null; c = queue.next()) {
             queue.complete((int) c.writableBytes());
             processed.incrementAndGet();
