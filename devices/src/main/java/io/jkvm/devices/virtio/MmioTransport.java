@@ -187,15 +187,26 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
     }
 
     @Override
-    public synchronized void write(long offset, int size, long value) {
+    public void write(long offset, int size, long value) {
         if (offset >= CONFIG) {
-            device.writeConfig((int) (offset - CONFIG), size, value);
+            synchronized (this) {
+                device.writeConfig((int) (offset - CONFIG), size, value);
+            }
             return;
         }
         if (!wordAccess(offset, size)) return;
-        int v = (int) value;
+        if (offset == STATUS && (value & 0xff) == 0) {
+            reset(); // waits for the chains in hand: never under this transport's lock
+            return;
+        }
+        synchronized (this) {
+            writeRegister((int) offset, (int) value);
+        }
+    }
+
+    private void writeRegister(int offset, int v) {
         Virtqueue q = selectedQueue();
-        switch ((int) offset) {
+        switch (offset) {
             case DEVICE_FEATURES_SEL -> deviceFeaturesSel = v;
             case DRIVER_FEATURES -> writeDriverFeatures(v);
             case DRIVER_FEATURES_SEL -> driverFeaturesSel = v;
@@ -269,10 +280,6 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
      * writing 0 resets the device. A bit whose precondition is missing is not set (the driver re-reads Status).
      */
     private void writeStatus(int value) {
-        if (value == 0) {
-            reset();
-            return;
-        }
         int old = status;
         if ((old & ~value & ~DeviceStatus.DEVICE_NEEDS_RESET) != 0) {
             log.warnOnce("status-clear", String.format("status write %#x would clear bits of %#x; ignored", value, old));
@@ -303,14 +310,21 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         return (driverFeatures & VirtioFeature.VERSION_1) != 0 && (driverFeatures & ~device.features()) == 0;
     }
 
-    /** Status 0 (§2.4): every register returns to its initial value; waits for a queue being serviced. */
+    /**
+     * Status 0 (§2.4): the queues hand out no more chains and the ones in the device's hands complete (one
+     * request each at most); then every register returns to its initial value. The wait happens without
+     * this transport's lock, so other vCPUs' register accesses (InterruptStatus reads) go on meanwhile.
+     */
     private void reset() {
-        status = 0;
-        for (Virtqueue q : queues) q.reset();
-        device.reset();
-        driverFeatures = 0;
-        deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
-        interruptStatus.set(0);
+        for (Virtqueue q : queues) q.stopAfterChainInHand();
+        synchronized (this) {
+            status = 0;
+            for (Virtqueue q : queues) q.reset();
+            device.reset();
+            driverFeatures = 0;
+            deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
+            interruptStatus.set(0);
+        }
     }
 
     /**
@@ -319,17 +333,17 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
      */
     private void serviceQueue(int index) {
         Virtqueue q = queues[index];
-        boolean usedBuffers;
-        boolean broken;
-        synchronized (q) {
-            int s = status;
-            if ((s & DeviceStatus.DRIVER_OK) == 0 || (s & DeviceStatus.DEVICE_NEEDS_RESET) != 0 || !q.ready()) return;
+        int s = status;
+        if ((s & DeviceStatus.DRIVER_OK) == 0 || (s & DeviceStatus.DEVICE_NEEDS_RESET) != 0 || !q.ready()) return;
+        boolean cut;
+        try {
             device.processQueue(index, q);
-            usedBuffers = q.needsInterrupt();
-            broken = q.broken();
+        } finally {
+            cut = q.endBatch();
         }
-        if (usedBuffers) raise(INTERRUPT_USED_BUFFER);
-        if (broken) enterNeedsReset();
+        if (q.needsInterrupt()) raise(INTERRUPT_USED_BUFFER);
+        if (q.broken()) enterNeedsReset();
+        else if (cut) notify[index].signal(); // the rest on a wake-up of its own, after status is checked again
     }
 
     /** The device (or the JVM: OutOfMemoryError, StackOverflowError) failed on a queue's I/O thread: logged once. */

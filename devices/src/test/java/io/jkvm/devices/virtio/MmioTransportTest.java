@@ -269,6 +269,78 @@ class MmioTransportTest {
         assertEquals(1, fresh.usedIdx());
     }
 
+    /** A ready queue 0 of 16 entries, the device at DRIVER_OK and its I/O threads running. */
+    private VirtqueueDriver runningQueue() {
+        transport.start();
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, q);
+        driver.driverOk();
+        return q;
+    }
+
+    private void awaitProcessed(int count) throws InterruptedException {
+        for (int i = 0; i < 500 && device.processed.get() < count; i++) Thread.sleep(10);
+        assertEquals(count, device.processed.get());
+    }
+
+    /**
+     * A guest that makes a new chain available for each one served (as another vCPU can) is served about a
+     * queue's worth per wake-up; the rest is served on wake-ups of the device's own, without another notify.
+     */
+    @Test
+    void eachWakeUpServesAtMostAQueuesWorth() throws Exception {
+        VirtqueueDriver q = runningQueue();
+        int total = 10 * 16;
+        java.util.concurrent.atomic.AtomicInteger added = new java.util.concurrent.atomic.AtomicInteger(1);
+        device.duringChain = () -> {
+            if (added.get() < total) {
+                q.addChain(Buffer.writable(DATA, 1));
+                added.incrementAndGet();
+            }
+        };
+        q.addChain(Buffer.writable(DATA, 1));
+        driver.write(QUEUE_NOTIFY, 0);
+        awaitProcessed(total);
+        assertTrue(device.maxChainsPerCall.get() <= 16, "chains in one wake-up: " + device.maxChainsPerCall.get());
+        assertEquals(total, q.usedIdx());
+    }
+
+    /**
+     * A reset while the I/O thread works through a long batch waits for the chain in hand at most, and a
+     * vCPU reading InterruptStatus meanwhile is not held up by either.
+     */
+    @Test
+    void resetDuringALongBatchTakesBoundedTime() throws Exception {
+        VirtqueueDriver q = runningQueue();
+        long chainMillis = 200;
+        device.duringChain = () -> {
+            try {
+                Thread.sleep(chainMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        for (int i = 0; i < 16; i++) q.addChain(Buffer.writable(DATA, 1));
+        driver.write(QUEUE_NOTIFY, 0);
+        awaitProcessed(1); // the batch of 16 x 200 ms is under way
+
+        long start = System.nanoTime();
+        Thread resetter = new Thread(() -> driver.write(STATUS, 0));
+        resetter.start();
+        Thread.sleep(20);
+        driver.read(INTERRUPT_STATUS);
+        long readMillis = (System.nanoTime() - start) / 1_000_000;
+        resetter.join(5000);
+        long resetMillis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(readMillis < 2 * chainMillis, "InterruptStatus read took " + readMillis + " ms");
+        assertTrue(resetMillis < 4 * chainMillis, "reset took " + resetMillis + " ms");
+        assertEquals(0, driver.read(STATUS));
+        int served = device.processed.get();
+        Thread.sleep(2 * chainMillis);
+        assertEquals(served, device.processed.get(), "nothing served after the reset");
+    }
+
     @Test
     void notificationsBeforeDriverOkAreNotServiced() throws Exception {
         transport.start();

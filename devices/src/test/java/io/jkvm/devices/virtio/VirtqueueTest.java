@@ -186,6 +186,25 @@ class VirtqueueTest {
         assertTrue(d.queue().broken());
     }
 
+    /** A batch (the chains next() hands out until it returns null) holds a queue's worth at most. */
+    @Test
+    void aBatchEndsAfterAQueuesWorth() {
+        VirtqueueDriver d = VirtqueueDriver.withQueue(memory, SIZE, 0);
+        d.writeDescriptor(3, DATA, 1, F_WRITE, 0);
+        int served = 0;
+        for (int i = 0; i < 3 * SIZE; i++) {
+            d.makeAvailable(3);
+            DescriptorChain c = d.queue().next();
+            if (c == null) break;
+            d.queue().complete(1);
+            served++;
+        }
+        assertEquals(SIZE, served);
+        assertTrue(d.queue().endBatch(), "cut short");
+        assertNotNull(d.queue().next(), "the next batch goes on");
+        assertFalse(d.queue().endBatch());
+    }
+
     @Test
     void indicesWrapAt16Bits() {
         VirtqueueDriver d = VirtqueueDriver.withQueue(memory, SIZE, 0);
@@ -196,6 +215,7 @@ class VirtqueueTest {
             DescriptorChain c = d.queue().next();
             assertNotNull(c, "request " + i);
             d.queue().complete(1);
+            assertNull(d.queue().next(), "one request per batch");
         }
         assertEquals(requests & 0xffff, d.usedIdx());
         assertEquals(3, d.usedId(requests - 1));
