@@ -5,8 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jkvm.bus.InterruptLine;
 import io.jkvm.devices.virtio.VirtqueueDriver.Buffer;
 import io.jkvm.memory.GuestMemory;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -339,6 +345,48 @@ class MmioTransportTest {
         int served = device.processed.get();
         Thread.sleep(2 * chainMillis);
         assertEquals(served, device.processed.get(), "nothing served after the reset");
+    }
+
+    /**
+     * An I/O thread that set USED_BUFFER and is about to send its edge when a reset comes: after the reset
+     * InterruptStatus reads 0 and no edge follows (§2.4), so the edge goes out before the reset ends.
+     */
+    @Test
+    void noInterruptEdgeFollowsAReset() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+        InterruptLine slowLine = asserted -> {
+            if (!asserted) return;
+            entered.countDown();
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            events.add("edge");
+        };
+        try (MmioTransport slow = new MmioTransport(new TestDevice(1), memory, slowLine)) {
+            VirtioMmioDriver d = new VirtioMmioDriver(slow);
+            slow.start();
+            d.negotiate(VirtioFeature.VERSION_1);
+            VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+            d.setUpQueue(0, q);
+            d.driverOk();
+            q.addChain(Buffer.writable(DATA, 1));
+            d.write(QUEUE_NOTIFY, 0);
+            assertTrue(entered.await(5, TimeUnit.SECONDS), "the I/O thread is sending its edge");
+            Thread resetter = new Thread(() -> {
+                d.write(STATUS, 0);
+                events.add("reset");
+            });
+            resetter.start();
+            Thread.sleep(200);
+            release.countDown();
+            resetter.join(5000);
+            assertEquals(List.of("edge", "reset"), events);
+            assertEquals(0, d.read(INTERRUPT_STATUS));
+        }
     }
 
     @Test
