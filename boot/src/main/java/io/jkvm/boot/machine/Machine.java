@@ -22,6 +22,7 @@ import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.block.VirtioBlock;
 import io.jkvm.devices.virtio.rng.VirtioRng;
 import io.jkvm.io.EventFd;
+import io.jkvm.io.NonBlockingOutput;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.Kvm;
 import io.jkvm.kvm.RunOutcome;
@@ -51,11 +52,19 @@ import java.util.function.IntConsumer;
 public final class Machine implements AutoCloseable {
     /** ISA IRQs of the i8042's keyboard and mouse ports. */
     private static final int I8042_KBD_IRQ = 1, I8042_AUX_IRQ = 12;
+    /**
+     * Guest console output held for a host console that falls behind: far more than a boot prints, so only
+     * a console nobody reads loses bytes.
+     */
+    private static final int CONSOLE_BUFFER = 1 << 20;
+    /** How long closing the machine waits for the host console to take the last of the guest's output. */
+    private static final long CONSOLE_CLOSE_MILLIS = 500;
     /** Tells an ACPI kernel that this machine has no tables, rather than have it search and complain. */
     private static final String NO_ACPI = "acpi=off";
 
     private final Deque<AutoCloseable> owned;
     private final Uart16550 uart;
+    private final NonBlockingOutput consoleOut;
     private final List<MmioTransport> transports;
     private final List<VcpuRunner> runners;
     private final LoadedKernel kernel;
@@ -69,6 +78,7 @@ public final class Machine implements AutoCloseable {
     private Machine(Builder b) {
         this.owned = b.owned;
         this.uart = b.uart;
+        this.consoleOut = b.consoleOut;
         this.transports = b.transports;
         this.runners = b.runners;
         this.kernel = b.kernel;
@@ -77,7 +87,9 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * Builds the VM described by {@code config}; the guest's serial output goes to {@code serialOut}.
+     * Builds the VM described by {@code config}; the guest's serial output goes to {@code serialOut}, on a
+     * thread of its own: it may block (a terminal nobody reads) without stopping a vCPU; what it has not
+     * taken when the buffer of {@value #CONSOLE_BUFFER} bytes is full is dropped ({@link #droppedConsoleBytes}).
      *
      * @throws io.jkvm.kvm.KvmUnavailableException    /dev/kvm missing, not permitted or not KVM API 12
      * @throws io.jkvm.boot.loader.BootException       bad kernel, initrd, command line, memory or vCPU count
@@ -171,6 +183,11 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /** Guest console bytes the host console did not take in time: final after {@link #close}. */
+    public long droppedConsoleBytes() {
+        return consoleOut.dropped();
+    }
+
     /** Exit statistics per vCPU, complete after {@link #run} returned. */
     public List<ExitStats> exitStats() {
         return runners.stream().map(VcpuRunner::stats).toList();
@@ -218,6 +235,7 @@ public final class Machine implements AutoCloseable {
         final List<MmioTransport> transports = new ArrayList<>();
         final List<VcpuRunner> runners = new ArrayList<>();
         Uart16550 uart;
+        NonBlockingOutput consoleOut;
         LoadedKernel kernel;
         Machine machine;
         String cmdline;
@@ -283,7 +301,9 @@ public final class Machine implements AutoCloseable {
         }
 
         private void addLegacyDevices(Vm vm, IntConsumer serialOut) {
-            uart = new Uart16550(vm.interruptLine(Layout.COM1_IRQ), serialOut);
+            // The UART transmits on a vCPU thread with its lock held: it must never wait for the host console.
+            consoleOut = own(new NonBlockingOutput("jkvm-console-out", CONSOLE_BUFFER, CONSOLE_CLOSE_MILLIS, serialOut));
+            uart = new Uart16550(vm.interruptLine(Layout.COM1_IRQ), consoleOut);
             pio.register(Layout.COM1_PORT, Uart16550.PORT_COUNT, uart);
             I8042 i8042 = new I8042(vm.interruptLine(I8042_KBD_IRQ), vm.interruptLine(I8042_AUX_IRQ),
                     () -> finishFromDevice(RunOutcome.RESET));
