@@ -84,6 +84,37 @@ class BadInputTest {
         assertRejected("not a size", "run", "--kernel", kernel, "--memory", "");
     }
 
+    /**
+     * More RAM than one KVM memory slot holds (KVM_MEM_MAX_NR_PAGES: 2^31 - 1 pages) or than this host has:
+     * one line, not an mmap ENOMEM or a KVM_SET_USER_MEMORY_REGION EINVAL with a stack trace.
+     */
+    @Test
+    void memoryBeyondKvmOrTheHost() throws Exception {
+        String kernel = goodKernel().toString();
+        assertRejected("KVM memory slot", "run", "--kernel", kernel, "--memory", "1000000G");
+        assertRejected("KVM memory slot", "run", "--kernel", kernel, "--memory", "10000G");
+        assertRejected("this host", "run", "--kernel", kernel, "--memory", "4000G");
+    }
+
+    /** boot.rst: a kernel that is not relocatable runs at pref_address, which must be RAM above 1 MiB. */
+    @Test
+    void nonRelocatableKernelWithABadPrefAddress() throws Exception {
+        TestImages.BzImageBuilder low = new TestImages.BzImageBuilder();
+        low.relocatable = false;
+        low.prefAddress = 0x1_0000;
+        assertRejected("pref_address", "run", "--kernel", file("low.bzImage", low.build()).toString());
+
+        TestImages.BzImageBuilder wraps = new TestImages.BzImageBuilder();
+        wraps.relocatable = false;
+        wraps.prefAddress = 0xffff_ffff_ffff_f000L;
+        assertRejected("pref_address", "run", "--kernel", file("wraps.bzImage", wraps.build()).toString());
+
+        TestImages.BzImageBuilder high = new TestImages.BzImageBuilder();
+        high.relocatable = false;
+        high.prefAddress = 0x1_0000_0000L; // 4 GiB, beyond 256 MiB of RAM
+        assertRejected("RAM", "run", "--kernel", file("high.bzImage", high.build()).toString());
+    }
+
     @Test
     void cmdlineTooLong() throws Exception {
         assertRejected("command line", "run", "--kernel", goodKernel().toString(), "--cmdline", "x".repeat(5000));

@@ -10,6 +10,7 @@ import io.jkvm.boot.loader.BootConfigException;
 import io.jkvm.boot.loader.BootRequest;
 import io.jkvm.boot.loader.KernelLoader;
 import io.jkvm.boot.loader.LoadedKernel;
+import io.jkvm.boot.loader.MemorySize;
 import io.jkvm.boot.mptable.MpTable;
 import io.jkvm.bus.Bus;
 import io.jkvm.devices.acpi.AcpiPowerDevice;
@@ -29,9 +30,11 @@ import io.jkvm.kvm.RunOutcome;
 import io.jkvm.kvm.Vcpu;
 import io.jkvm.kvm.VcpuRunner;
 import io.jkvm.kvm.Vm;
+import io.jkvm.kvm.sys.NativeException;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -250,7 +253,7 @@ public final class Machine implements AutoCloseable {
          * is reported before /dev/kvm is even opened; then the KVM objects, devices and vCPUs.
          */
         void build(MachineConfig config, IntConsumer serialOut) {
-            GuestMemory memory = own(GuestMemory.allocate(Layout.ramRanges(config.memory())));
+            GuestMemory memory = own(allocateRam(config.memory()));
             List<VirtioDevice> devices = openVirtioDevices(config);
             List<VirtioMmioWindow> windows = new ArrayList<>();
             for (int i = 0; i < devices.size(); i++) windows.add(Layout.virtioMmio(i));
@@ -285,7 +288,11 @@ public final class Machine implements AutoCloseable {
             vm.setIdentityMapAddress(Layout.KVM_IDENTITY_MAP);
             vm.createIrqchip();
             vm.createPit2();
-            vm.mapMemory(memory);
+            try {
+                vm.mapMemory(memory);
+            } catch (NativeException e) {
+                throw new BootConfigException("KVM refused " + MemorySize.format(memory.size()) + " of guest RAM: " + e.getMessage());
+            }
             addLegacyDevices(vm, serialOut);
             for (int i = 0; i < devices.size(); i++) addVirtioDevice(vm, memory, devices.get(i), windows.get(i));
 
@@ -298,6 +305,21 @@ public final class Machine implements AutoCloseable {
                 runners.add(new VcpuRunner(vcpu, pio, mmio, Kvm.isPvm()));
             }
             transports.forEach(MmioTransport::start);
+        }
+
+        /** Guest RAM of {@code bytes}: within KVM's slot limit ({@link Layout#ramRanges}) and this host's RAM. */
+        private static GuestMemory allocateRam(long bytes) {
+            List<GuestMemory.Range> ranges = Layout.ramRanges(bytes);
+            long host = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getTotalMemorySize();
+            if (bytes > host)
+                throw new BootConfigException("--memory " + MemorySize.format(bytes) + " is more than this host's "
+                        + MemorySize.format(host) + " of RAM");
+            try {
+                return GuestMemory.allocate(ranges);
+            } catch (NativeException e) {
+                throw new BootConfigException("cannot map " + MemorySize.format(bytes) + " of guest RAM: " + e.getMessage());
+            }
         }
 
         private void addLegacyDevices(Vm vm, IntConsumer serialOut) {
