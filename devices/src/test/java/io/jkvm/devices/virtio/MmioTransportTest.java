@@ -13,8 +13,11 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class MmioTransportTest {
     private static final int ALL_INIT = DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK;
@@ -204,90 +207,68 @@ class MmioTransportTest {
         assertEquals(3, q.usedIdx());
     }
 
-    @Test
-    void brokenQueueSetsNeedsResetWithConfigInterruptAndResetRecovers() throws Exception {
-        transport.start();
-        driver.negotiate(VirtioFeature.VERSION_1);
-        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, q);
-        driver.driverOk();
-        q.setAvailIdx(100); // far more than the queue holds
-        driver.write(QUEUE_NOTIFY, 0);
-        assertTrue(irq.awaitEdge());
-        assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
-        assertEquals(0b10, driver.read(INTERRUPT_STATUS) & 0b10);
-
-        driver.write(STATUS, 0);
-        driver.negotiate(VirtioFeature.VERSION_1);
-        VirtqueueDriver fresh = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, fresh);
-        driver.driverOk();
-        fresh.addChain(Buffer.writable(DATA, 2));
-        driver.write(QUEUE_NOTIFY, 0);
-        assertTrue(irq.awaitEdge());
-        assertEquals(1, fresh.usedIdx());
-    }
-
-    @Test
-    void deviceExceptionIsContainedAndSetsNeedsReset() throws Exception {
-        transport.start();
-        driver.negotiate(VirtioFeature.VERSION_1);
-        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, q);
-        driver.driverOk();
-        device.failure = new IllegalStateException("device bug");
-        q.addChain(Buffer.writable(DATA, 1));
-        driver.write(QUEUE_NOTIFY, 0);
-        assertTrue(irq.awaitEdge());
-        assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
-
-        device.failure = null;
-        driver.write(STATUS, 0);
-        driver.negotiate(VirtioFeature.VERSION_1);
-        driver.setUpQueue(0, VirtqueueDriver.atDefaultLayout(memory, 16));
-        driver.driverOk();
-        assertEquals(0, driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET);
-    }
-
-    /** An Error (here StackOverflowError) in a device is contained like an exception: the I/O thread lives on. */
-    @Test
-    void deviceErrorSetsNeedsResetAndTheQueueThreadLivesOn() throws Exception {
-        transport.start();
-        driver.negotiate(VirtioFeature.VERSION_1);
-        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, q);
-        driver.driverOk();
-        device.failure = new StackOverflowError("device bug");
-        q.addChain(Buffer.writable(DATA, 1));
-        driver.write(QUEUE_NOTIFY, 0);
-        assertTrue(irq.awaitEdge(), "configuration change interrupt");
-        assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
-
-        device.failure = null;
-        driver.write(STATUS, 0);
-        driver.negotiate(VirtioFeature.VERSION_1);
-        VirtqueueDriver fresh = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, fresh);
-        driver.driverOk();
-        fresh.addChain(Buffer.writable(DATA, 2));
-        driver.write(QUEUE_NOTIFY, 0);
-        assertTrue(irq.awaitEdge(), "the same I/O thread serves the reset device");
-        assertEquals(1, fresh.usedIdx());
-    }
-
     /** A ready queue 0 of 16 entries, the device at DRIVER_OK and its I/O threads running. */
     private VirtqueueDriver runningQueue() {
-        transport.start();
-        driver.negotiate(VirtioFeature.VERSION_1);
+        return runningQueue(transport, driver);
+    }
+
+    private VirtqueueDriver runningQueue(MmioTransport t, VirtioMmioDriver d) {
+        t.start();
+        d.negotiate(VirtioFeature.VERSION_1);
         VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, q);
-        driver.driverOk();
+        d.setUpQueue(0, q);
+        d.driverOk();
         return q;
     }
 
     private void awaitProcessed(int count) throws InterruptedException {
         for (int i = 0; i < 500 && device.processed.get() < count; i++) Thread.sleep(10);
         assertEquals(count, device.processed.get());
+    }
+
+    /** The driver resets the device, sets it up again and gets a request served: the device recovered. */
+    private void resetAndServeOneRequest() throws InterruptedException {
+        driver.write(STATUS, 0);
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver fresh = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, fresh);
+        driver.driverOk();
+        assertEquals(0, driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET);
+        fresh.addChain(Buffer.writable(DATA, 2));
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge(), "the reset device serves a request");
+        assertEquals(1, fresh.usedIdx());
+    }
+
+    @Test
+    void brokenQueueSetsNeedsResetWithConfigInterruptAndResetRecovers() throws Exception {
+        VirtqueueDriver q = runningQueue();
+        q.setAvailIdx(100); // far more than the queue holds
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge());
+        assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
+        assertEquals(0b10, driver.read(INTERRUPT_STATUS) & 0b10);
+
+        resetAndServeOneRequest();
+    }
+
+    static Stream<Throwable> deviceFailures() {
+        return Stream.of(new IllegalStateException("device bug"), new StackOverflowError("device bug"));
+    }
+
+    /** An exception or an Error (StackOverflowError, OutOfMemoryError) in a device: the I/O thread lives on. */
+    @ParameterizedTest
+    @MethodSource("deviceFailures")
+    void deviceFailureSetsNeedsResetAndTheQueueThreadLivesOn(Throwable failure) throws Exception {
+        VirtqueueDriver q = runningQueue();
+        device.failure = failure;
+        q.addChain(Buffer.writable(DATA, 1));
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge(), "configuration change interrupt");
+        assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
+
+        device.failure = null;
+        resetAndServeOneRequest(); // by the same I/O thread
     }
 
     /**
@@ -368,11 +349,7 @@ class MmioTransportTest {
         };
         try (MmioTransport slow = new MmioTransport(new TestDevice(1), memory, slowLine)) {
             VirtioMmioDriver d = new VirtioMmioDriver(slow);
-            slow.start();
-            d.negotiate(VirtioFeature.VERSION_1);
-            VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
-            d.setUpQueue(0, q);
-            d.driverOk();
+            VirtqueueDriver q = runningQueue(slow, d);
             q.addChain(Buffer.writable(DATA, 1));
             d.write(QUEUE_NOTIFY, 0);
             assertTrue(entered.await(5, TimeUnit.SECONDS), "the I/O thread is sending its edge");
