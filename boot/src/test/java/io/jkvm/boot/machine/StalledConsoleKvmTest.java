@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A guest that writes to COM1 as fast as it can, and a host console that stops reading after the first byte
  * (a pipe nobody drains, a stuck ssh session): the vCPU must not block on the console, so the host can still
- * stop the guest within a second, and what could not be written is counted.
+ * stop the guest within a second, closing the machine does not wait for the console, and what could not be
+ * written is counted.
  */
 class StalledConsoleKvmTest {
     private static final int EM_X86_64 = 62;
@@ -58,12 +59,12 @@ class StalledConsoleKvmTest {
             assertTrue(stalled.await(60, TimeUnit.SECONDS), "the guest printed");
             Thread.sleep(3000); // the guest prints on, into a console that does not move
 
-            long start = System.nanoTime();
             machine.stop();
-            assertEquals(RunOutcome.STOPPED, outcome.get(1, TimeUnit.SECONDS));
-            machine.close();
-            long millis = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(millis < 1000, "stop and close took " + millis + " ms");
+            assertEquals(RunOutcome.STOPPED, outcome.get(1, TimeUnit.SECONDS), "run() returns within 1 s of stop()");
+            long start = System.nanoTime();
+            machine.close(); // gives the console 500 ms, then leaves the stuck sink behind
+            long closeMillis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(closeMillis < 5000, "close took " + closeMillis + " ms");
             assertEquals(1, delivered.get());
             assertTrue(machine.droppedConsoleBytes() > 0, "dropped bytes are counted");
         } finally {
