@@ -80,11 +80,14 @@ final class RunCommand implements Callable<Integer> {
         try (HostConsole console = HostConsole.open(); Machine machine = Machine.create(config, console::write)) {
             console.startInput(machine::sendInput, machine::stop);
             RunOutcome outcome = machine.run();
+            machine.close(); // the console output drained (or given up on) before the count is read
             if (bootTimeline) err.print(machine.bootTimeline().format());
             if (exitStats) {
                 List<ExitStats> stats = machine.exitStats();
                 for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
             }
+            long dropped = machine.droppedConsoleBytes();
+            if (dropped > 0) err.println("jkvm: " + dropped + " bytes of guest console output dropped (the console was not being read)");
             return exitCode(outcome, err);
         }
     }
