@@ -201,8 +201,12 @@ public final class VmmController {
         started = new MachineConfiguration(config.cpus(), (int) (config.memory() >> 20), false, false, null, null);
         recordLatencies();
         Thread vmm = new Thread(() -> {
-            try (m) {
-                ended.complete(m.run());
+            try {
+                RunOutcome outcome;
+                try (m) {
+                    outcome = m.run();
+                }
+                ended.complete(outcome); // after close: the console output has drained
             } catch (Throwable e) {
                 ended.completeExceptionally(e);
             }

@@ -128,13 +128,15 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** What --boot-timeline and --exit-stats ask for, then the exit code. */
+    /** What --boot-timeline and --exit-stats ask for, console bytes dropped if any, then the exit code. */
     private int report(Machine machine, RunOutcome outcome, PrintWriter err) {
         if (bootTimeline) err.print(machine.bootTimeline().format());
         if (exitStats) {
             List<ExitStats> stats = machine.exitStats();
             for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
         }
+        long dropped = machine.droppedConsoleBytes();
+        if (dropped > 0) err.println("jkvm: " + dropped + " bytes of guest console output dropped (the console was not being read)");
         return ExitCode.of(outcome, err);
     }
 }

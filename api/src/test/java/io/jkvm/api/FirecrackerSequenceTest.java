@@ -110,6 +110,7 @@ class FirecrackerSequenceTest {
             assertNoContent(api.send("PATCH", "/vm", "{\"state\": \"Paused\"}"));
             assertState(api, "Paused");
             assertNoContent(api.send("PATCH", "/vm", "{\"state\": \"Paused\"}")); // pausing twice
+            Thread.sleep(1000); // what the guest wrote before the pause leaves the console's buffer
             int paused = consoleLength();
             Thread.sleep(3000);
             synchronized (console) {
