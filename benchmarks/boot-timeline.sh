@@ -6,6 +6,7 @@
 #   ROUNDS (3)   boots per kernel
 #   CPUS (1), MEMORY (256M)
 #   INITRD       an initramfs (default: jkvm's busybox initramfs, written to a temporary file)
+#   BOOT_TIMEOUT (600) seconds one boot may take
 # The guest runs `true` as init's command and powers off. The command line has no `quiet`, so the kernel's
 # `Unpacking initramfs`, `Freeing initrd memory` and `Run /init` lines show (and cost their serial exits).
 # Without /dev/kvm:   scripts/nested-kvm.sh env ROUNDS=3 benchmarks/boot-timeline.sh
@@ -17,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
 rounds=${ROUNDS:-3}
-jar=$root/boot/target/jkvm.jar
+jar=$root/api/target/jkvm.jar
 [ $# -gt 0 ] || set -- "$cache/guest/vmlinux"
 for k in "$@"; do [ -f "$k" ] || { echo "boot-timeline: no kernel $k" >&2; exit 2; }; done
 [ -f "$jar" ] || (cd "$root" && mvn -q -o -DskipTests package)
@@ -32,9 +33,11 @@ fi
 
 # One boot: the timeline's rows as "KERNEL-INDEX<TAB>MARK<TAB>MS" lines in $work/marks.
 boot() {
-    java -jar "$jar" run --kernel "$2" --initrd "$initrd" --cpus "${CPUS:-1}" --memory "${MEMORY:-256M}" \
-        --cmdline "console=ttyS0 panic=-1 reboot=k -- true" --boot-timeline >/dev/null 2>"$work/stderr" \
-        || { cat "$work/stderr" >&2; exit 1; }
+    timeout "${BOOT_TIMEOUT:-600}" java -jar "$jar" run --kernel "$2" --initrd "$initrd" --cpus "${CPUS:-1}" \
+        --memory "${MEMORY:-256M}" --cmdline "console=ttyS0 panic=-1 reboot=k -- true" --boot-timeline \
+        </dev/null >"$work/console" 2>"$work/stderr" \
+        || { echo "boot-timeline: the boot of $2 failed ($?); console and stderr:" >&2
+             tail -30 "$work/console" "$work/stderr" >&2; exit 1; }
     # Rows: "<ms> <+ms> [<guest s>]  <what>"; "what" may hold spaces, and init's line is shortened to its mark.
     awk -v k="$1" '/^boot timeline/ { t = 1; next } t && NF >= 3 {
         what = $0; sub(/^ *[0-9]+ +[0-9]+ +([0-9.]+ +)?/, "", what); sub(/: .*/, "", what)
