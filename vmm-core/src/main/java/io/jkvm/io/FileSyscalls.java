@@ -24,12 +24,35 @@ public interface FileSyscalls {
 
     /** The host's libc. */
     FileSyscalls HOST = new FileSyscalls() {
-        @Override public long preadv(int fd, long iov, int iovcnt, long offset) { return result(LibC.INSTANCE.preadv(fd, iov, iovcnt, offset)); }
-        @Override public long pwritev(int fd, long iov, int iovcnt, long offset) { return result(LibC.INSTANCE.pwritev(fd, iov, iovcnt, offset)); }
-        @Override public long pwrite(int fd, long buf, long count, long offset) { return result(LibC.INSTANCE.pwrite(fd, buf, count, offset)); }
-        @Override public int fdatasync(int fd) { return (int) result(LibC.INSTANCE.fdatasync(fd)); }
-        @Override public int fallocate(int fd, int mode, long offset, long length) { return (int) result(LibC.INSTANCE.fallocate(fd, mode, offset, length)); }
-        @Override public int fstat(int fd, long statbuf) { return (int) result(LibC.INSTANCE.fstat(fd, statbuf)); }
+        @Override
+        public long preadv(int fd, long iov, int iovcnt, long offset) {
+            return result(LibC.INSTANCE.preadv(fd, iov, iovcnt, offset));
+        }
+
+        @Override
+        public long pwritev(int fd, long iov, int iovcnt, long offset) {
+            return result(LibC.INSTANCE.pwritev(fd, iov, iovcnt, offset));
+        }
+
+        @Override
+        public long pwrite(int fd, long buf, long count, long offset) {
+            return result(LibC.INSTANCE.pwrite(fd, buf, count, offset));
+        }
+
+        @Override
+        public int fdatasync(int fd) {
+            return (int) result(LibC.INSTANCE.fdatasync(fd));
+        }
+
+        @Override
+        public int fallocate(int fd, int mode, long offset, long length) {
+            return (int) result(LibC.INSTANCE.fallocate(fd, mode, offset, length));
+        }
+
+        @Override
+        public int fstat(int fd, long statbuf) {
+            return (int) result(LibC.INSTANCE.fstat(fd, statbuf));
+        }
 
         /** libc's -1-and-errno as {@code -errno}. */
         private static long result(long r) {

@@ -23,9 +23,9 @@ import java.lang.invoke.VarHandle;
  * {@link #complete}, never while the device does its I/O: the transport configures the queue from a vCPU
  * thread meanwhile. A batch, the chains {@link #next} hands out until it returns null, holds at most a
  * queue's worth, so a guest that keeps the avail ring full cannot keep the I/O thread in one wake-up
- * ({@link #endBatch} tells the transport to schedule another). A reset first {@link #stopAfterChainInHand stops the queue} (no chain is handed out after
- * that) and waits for the chain in the device's hands, if any. Processing allocates nothing: one
- * {@link DescriptorChain} is reused.
+ * ({@link #endBatch} tells the transport to schedule another). A reset first
+ * {@link #stopAfterChainInHand stops the queue} (no chain is handed out after that) and waits for the chain
+ * in the device's hands, if any. Processing allocates nothing: one {@link DescriptorChain} is reused.
  */
 public final class Virtqueue {
     /** §2.7: the largest Queue Size of a split virtqueue; sizes are powers of two. */
@@ -212,8 +212,9 @@ public final class Virtqueue {
 
     /**
      * The next well-formed chain the driver made available, or null when there is none, when the queue is not
-     * ready, broken or stopping for a reset, or when this batch has had a queue's worth. The returned object is reused: complete it with {@link #complete} before calling
-     * {@code next()} again. With EVENT_IDX, an empty ring publishes avail_event and re-checks (§2.7.10).
+     * ready, broken or stopping for a reset, or when this batch has had a queue's worth. The returned object
+     * is reused: complete it with {@link #complete} before calling {@code next()} again. With EVENT_IDX, an
+     * empty ring publishes avail_event and re-checks (§2.7.10).
      */
     public synchronized DescriptorChain next() {
         if (inHand) chainReleased(); // a device that did not complete its chain: it is dropped
