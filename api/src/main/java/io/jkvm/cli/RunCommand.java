@@ -130,7 +130,10 @@ final class RunCommand implements Callable<Integer> {
 
     /** What --boot-timeline and --exit-stats ask for, console bytes dropped if any, then the exit code. */
     private int report(Machine machine, RunOutcome outcome, PrintWriter err) {
-        if (bootTimeline) err.print(machine.bootTimeline().format());
+        if (bootTimeline) {
+            err.print(machine.bootTimeline().format());
+            err.flush(); // print() does not flush an autoflush PrintWriter
+        }
         if (exitStats) {
             List<ExitStats> stats = machine.exitStats();
             for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
