@@ -2,6 +2,7 @@ package io.jkvm.devices.virtio.vsock;
 
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.GuestErrorLog;
+import io.jkvm.devices.virtio.ThreadEnd;
 import io.jkvm.devices.virtio.vsock.VsockConnection.State;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
@@ -166,11 +167,8 @@ public final class VsockMuxer implements AutoCloseable {
     synchronized int toGuest(DescriptorChain chain, GuestMemory memory) {
         Control next = control.poll();
         if (next != null) {
-            VsockConnection c = connections.get(VsockConnection.key(next.localPort(), next.peerPort()));
-            if (c != null) c.stamp(rxHeader, guestCid, next.op(), next.flags(), 0);
-            else rxHeader.set(HOST_CID, guestCid, next.localPort(), next.peerPort(), 0, next.op(), next.flags(), 0, 0);
-            chain.writeWritable(memory, 0, rxHeader.bytes(), VsockHeader.SIZE);
-            return VsockHeader.SIZE;
+            VsockConnection open = connections.get(VsockConnection.key(next.localPort(), next.peerPort()));
+            return header(chain, memory, open, next.localPort(), next.peerPort(), next.op(), next.flags());
         }
         int room = (int) Math.min(chain.writableBytes() - VsockHeader.SIZE, MAX_PAYLOAD);
         VsockConnection c;
@@ -190,7 +188,7 @@ public final class VsockMuxer implements AutoCloseable {
                 n = c.channel.read(ByteBuffer.wrap(rxBytes, 0, (int) Math.min(credit, room)));
             } catch (IOException e) {
                 drop(c);
-                return header(chain, memory, null, VsockOp.RST, 0, c);
+                return header(chain, memory, null, c.localPort, c.peerPort, VsockOp.RST, 0);
             }
             if (n == 0) {
                 setInterest(c, true, c.writeArmed);
@@ -212,14 +210,14 @@ public final class VsockMuxer implements AutoCloseable {
     }
 
     private int header(DescriptorChain chain, GuestMemory memory, VsockConnection c, VsockOp op, int flags) {
-        return header(chain, memory, c, op, flags, c);
+        return header(chain, memory, c, c.localPort, c.peerPort, op, flags);
     }
 
-    /** A header-only packet on {@code ports}' connection, stamped with {@code c}'s window if it is still open. */
-    private int header(DescriptorChain chain, GuestMemory memory, VsockConnection c, VsockOp op, int flags,
-                       VsockConnection ports) {
-        if (c != null) c.stamp(rxHeader, guestCid, op, flags, 0);
-        else rxHeader.set(HOST_CID, guestCid, ports.localPort, ports.peerPort, 0, op, flags, 0, 0);
+    /** A header-only packet between two ports, stamped with the window of {@code open} (null: no connection). */
+    private int header(DescriptorChain chain, GuestMemory memory, VsockConnection open, long localPort, long peerPort,
+                       VsockOp op, int flags) {
+        if (open != null) open.stamp(rxHeader, guestCid, op, flags, 0);
+        else rxHeader.set(HOST_CID, guestCid, localPort, peerPort, 0, op, flags, 0, 0);
         chain.writeWritable(memory, 0, rxHeader.bytes(), VsockHeader.SIZE);
         return VsockHeader.SIZE;
     }
@@ -533,14 +531,7 @@ public final class VsockMuxer implements AutoCloseable {
             closed = true;
         }
         selector.wakeup();
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        ThreadEnd.await(thread);
         synchronized (this) {
             for (SelectionKey key : selector.keys()) closeQuietly(key.channel());
             connections.clear();
@@ -551,6 +542,5 @@ public final class VsockMuxer implements AutoCloseable {
         } catch (IOException ignored) {
             // the socket file of a stopped VM: nothing listens there any more either way
         }
-        if (interrupted) Thread.currentThread().interrupt();
     }
 }
