@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "jkvm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A small KVM hypervisor in Java: boots a Linux kernel with a serial console.",
-        subcommands = {RunCommand.class, InitramfsCommand.class})
+        subcommands = {RunCommand.class, InitramfsCommand.class, ExecCommand.class})
 public final class Main {
     static final int OK = 0, VMM_FAILURE = 1, BAD_INPUT = 2, GUEST_CRASH = 3;
 

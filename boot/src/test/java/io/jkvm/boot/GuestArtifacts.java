@@ -34,13 +34,18 @@ public final class GuestArtifacts {
         return require("busybox", GuestCache::busybox);
     }
 
-    /** The artifact with file name {@code name} in the cache (vmlinuz-cloud, bzImage, vmlinux, busybox). */
+    public static Path agent() {
+        return require("jkvm-agent", GuestCache::agent);
+    }
+
+    /** The artifact with file name {@code name} in the cache (vmlinuz-cloud, bzImage, vmlinux, busybox, jkvm-agent). */
     public static Path named(String name) {
         return switch (name) {
             case "vmlinuz-cloud" -> debianCloudKernel();
             case "bzImage" -> bzImage();
             case "vmlinux" -> vmlinux();
             case "busybox" -> busybox();
+            case "jkvm-agent" -> agent();
             default -> throw new IllegalArgumentException("no guest artifact " + name);
         };
     }

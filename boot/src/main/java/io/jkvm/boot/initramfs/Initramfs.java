@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -49,6 +50,21 @@ public final class Initramfs {
             "kill", "env", "date", "stat", "free", "df", "ip", "ifconfig", "mknod", "chmod", "seq",
             "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock");
 
+    /** Where the default initramfs keeps the guest agent (guests/agent), when it has one. */
+    public static final String AGENT_PATH = "bin/jkvm-agent";
+
+    /**
+     * The part of /init that starts the guest agent in the background when there is one and the machine has a
+     * virtio-vsock device: sysfs shows virtio device ID 19 (virtio 1.2 §5) as 0x0013.
+     */
+    private static final String START_AGENT = """
+            if [ -x /%s ]; then
+                for d in /sys/bus/virtio/devices/*; do
+                    [ "$(cat $d/device 2>/dev/null)" = 0x0013 ] && { /%1$s & break; }
+                done
+            fi
+            """.formatted(AGENT_PATH);
+
     /** /dev/console, needed before devtmpfs is mounted (Linux devices.txt: char 5:1). */
     private static final int CONSOLE_MAJOR = 5;
     private static final int CONSOLE_MINOR = 1;
@@ -80,6 +96,7 @@ public final class Initramfs {
             mount -t proc proc /proc
             mount -t sysfs sysfs /sys
             mount -t devtmpfs devtmpfs /dev
+            %6$s\
             echo %2$s
             if [ $# -gt 0 ]; then
                 sh -c "$*"
@@ -92,7 +109,8 @@ public final class Initramfs {
                 reboot) reboot -f ;;
                 *) poweroff -f ;;
             esac
-            """.formatted(COMMAND_MARKER, INIT_OK_MARKER, EXIT_MARKER_PREFIX, SELECT_COMMAND, EXIT_ACTION_VARIABLE);
+            """.formatted(COMMAND_MARKER, INIT_OK_MARKER, EXIT_MARKER_PREFIX, SELECT_COMMAND, EXIT_ACTION_VARIABLE,
+                    START_AGENT);
 
     private Initramfs() {
     }
@@ -112,12 +130,21 @@ public final class Initramfs {
      * {@link #BUSYBOX_APPLETS} as symlinks to it, /init, /dev/console and the mount points.
      */
     public static void writeBusybox(Path busybox, OutputStream out) throws IOException {
+        writeBusybox(busybox, Optional.empty(), out);
+    }
+
+    /**
+     * The same, plus the guest agent (a static binary) at {@link #AGENT_PATH}, which /init starts when the
+     * machine has a virtio-vsock device.
+     */
+    public static void writeBusybox(Path busybox, Optional<Path> agent, OutputStream out) throws IOException {
         try (CpioWriter cpio = new CpioWriter(out)) {
             for (String dir : List.of("bin", "dev", "proc", "sys", "tmp", "root", "etc", "mnt")) {
                 cpio.directory(dir, dir.equals("tmp") ? 0_1777 : 0_755);
             }
             cpio.characterDevice("dev/console", 0_600, CONSOLE_MAJOR, CONSOLE_MINOR);
             cpio.file("bin/busybox", 0_755, busybox);
+            if (agent.isPresent()) cpio.file(AGENT_PATH, 0_755, agent.get());
             for (String applet : BUSYBOX_APPLETS) {
                 cpio.symlink("bin/" + applet, "busybox");
             }

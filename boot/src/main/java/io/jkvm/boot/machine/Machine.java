@@ -1,6 +1,8 @@
 package io.jkvm.boot.machine;
 
 import io.jkvm.boot.Layout;
+import io.jkvm.boot.agent.ExecResult;
+import io.jkvm.boot.agent.GuestAgent;
 import io.jkvm.boot.acpi.AcpiPlatform;
 import io.jkvm.boot.acpi.AcpiTables;
 import io.jkvm.boot.acpi.PmProfile;
@@ -21,6 +23,7 @@ import io.jkvm.devices.virtio.MmioTransport;
 import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.block.VirtioBlock;
 import io.jkvm.devices.virtio.rng.VirtioRng;
+import io.jkvm.devices.virtio.vsock.VirtioVsock;
 import io.jkvm.io.EventFd;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.Kvm;
@@ -30,12 +33,16 @@ import io.jkvm.kvm.VcpuRunner;
 import io.jkvm.kvm.Vm;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -53,6 +60,8 @@ public final class Machine implements AutoCloseable {
     private static final int I8042_KBD_IRQ = 1, I8042_AUX_IRQ = 12;
     /** Tells an ACPI kernel that this machine has no tables, rather than have it search and complain. */
     private static final String NO_ACPI = "acpi=off";
+    /** How long {@link #exec} waits for the guest agent to accept (it starts late in a booting guest). */
+    private static final Duration AGENT_WAIT = Duration.ofSeconds(60);
 
     private final Deque<AutoCloseable> owned;
     private final Uart16550 uart;
@@ -61,6 +70,7 @@ public final class Machine implements AutoCloseable {
     private final LoadedKernel kernel;
     private final String cmdline;
     private final CompletableFuture<RunOutcome> end;
+    private final Optional<GuestAgent> agent;
     /** Guards {@link #running} and {@link #released}: {@link #close} waits for {@link #run} to return. */
     private final Object lifecycle = new Object();
     private boolean running;
@@ -74,6 +84,7 @@ public final class Machine implements AutoCloseable {
         this.kernel = b.kernel;
         this.cmdline = b.cmdline;
         this.end = b.end;
+        this.agent = b.agent;
     }
 
     /**
@@ -114,6 +125,27 @@ public final class Machine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Runs {@code argv} in the guest through its agent (guests/agent, started by jkvm's initramfs on a machine
+     * with a vsock device) and returns its exit status and output; waits for the agent if the guest is booting.
+     *
+     * @throws IllegalStateException the machine has no vsock device
+     * @throws IOException no agent answered within a minute, or the session broke off
+     */
+    public ExecResult exec(List<String> argv) throws IOException, InterruptedException {
+        return agent().exec(argv);
+    }
+
+    /** {@link #exec(List)} with {@code stdin} fed to the command and its output streamed as it comes; returns its status. */
+    public int exec(List<String> argv, InputStream stdin, OutputStream stdout, OutputStream stderr)
+            throws IOException, InterruptedException {
+        return agent().exec(argv, stdin, stdout, stderr);
+    }
+
+    private GuestAgent agent() {
+        return agent.orElseThrow(() -> new IllegalStateException("exec needs a vsock device (--vsock)"));
     }
 
     /** Runs the guest on one platform thread per vCPU until it ends, and returns how it ended. */
@@ -221,6 +253,7 @@ public final class Machine implements AutoCloseable {
         LoadedKernel kernel;
         Machine machine;
         String cmdline;
+        Optional<GuestAgent> agent = Optional.empty();
 
         private <T extends AutoCloseable> T own(T resource) {
             owned.push(resource);
@@ -304,7 +337,7 @@ public final class Machine implements AutoCloseable {
             machine.finish(outcome);
         }
 
-        /** The virtio devices in window order: the disks, then the entropy source. */
+        /** The virtio devices in window order: the disks, the entropy source, the socket device. */
         private List<VirtioDevice> openVirtioDevices(MachineConfig config) {
             List<VirtioDevice> devices = new ArrayList<>();
             for (DiskSpec disk : config.disks()) {
@@ -317,7 +350,19 @@ public final class Machine implements AutoCloseable {
                 }
             }
             if (config.rng()) devices.add(new VirtioRng());
+            config.vsock().ifPresent(vsock -> devices.add(openVsock(vsock)));
             return devices;
+        }
+
+        private VirtioVsock openVsock(VsockSpec vsock) {
+            try {
+                VirtioVsock device = VirtioVsock.open(vsock.cid(), vsock.uds());
+                owned.push(device::close); // idempotent; the transport closes it too
+                agent = Optional.of(new GuestAgent(vsock.uds(), AGENT_WAIT));
+                return device;
+            } catch (IOException e) {
+                throw new BootConfigException("--vsock: " + e.getMessage());
+            }
         }
 
         private void addVirtioDevice(Vm vm, GuestMemory memory, VirtioDevice device, VirtioMmioWindow w) {
