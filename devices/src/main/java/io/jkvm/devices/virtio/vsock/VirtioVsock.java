@@ -18,9 +18,11 @@ import java.util.function.IntConsumer;
  *
  * <p>tx: every chain is one packet, a 44-byte header and its payload in device-readable buffers; it is used
  * with length 0 once the muxer took it. A packet that is not from the guest's CID to the host's is dropped.
- * rx: a chain is taken only while the muxer has a packet waiting; if the packet vanished meanwhile (a host
- * socket that had nothing to read after all), the chain is held for the next one rather than returned empty.
- * Chains with device-readable buffers, buffers outside guest RAM or no room for a header are returned unused.
+ * rx: a chain is taken only while the muxer has a packet waiting (host bytes are read before a buffer is
+ * taken); one whose packet vanished meanwhile (a connection reset by a racing thread) is returned with
+ * length 0, which Linux drops before it refills the queue.
+ * rx chains with device-readable buffers or no room for a header are returned unused (the queue itself
+ * returns chains with buffers outside guest RAM).
  */
 public final class VirtioVsock implements VirtioDevice {
     /** §5: device ID of a socket device. */
@@ -38,8 +40,6 @@ public final class VirtioVsock implements VirtioDevice {
     private final GuestErrorLog log;
     private final VsockHeader txHeader = new VsockHeader();
     private volatile IntConsumer serviceQueue = q -> { };
-    /** An rx chain taken from the queue but not yet used (rx thread only; dropped on reset). */
-    private DescriptorChain heldRx;
 
     private VirtioVsock(long guestCid, Path udsPath) throws IOException {
         this.guestCid = guestCid;
@@ -111,14 +111,14 @@ public final class VirtioVsock implements VirtioDevice {
     private void drainTx(Virtqueue queue) {
         GuestMemory memory = queue.memory();
         for (DescriptorChain chain = queue.next(); chain != null; chain = queue.next()) {
-            if (chain.inGuestMemory() && chain.readReadable(memory, 0, txHeader.bytes(), VsockHeader.SIZE)) {
+            if (chain.readReadable(memory, 0, txHeader.bytes(), VsockHeader.SIZE)) {
                 if (txHeader.srcCid() == guestCid && txHeader.dstCid() == VsockMuxer.HOST_CID) {
                     muxer.fromGuest(txHeader, chain, memory);
                 } else {
                     log.warnOnce("tx-address", "packet not from the guest's CID to the host dropped: " + txHeader);
                 }
             } else {
-                log.warnOnce("tx-chain", "tx chain without a 44-byte header in guest RAM dropped");
+                log.warnOnce("tx-chain", "tx chain without a 44-byte header dropped");
             }
             queue.complete(0);
         }
@@ -127,26 +127,19 @@ public final class VirtioVsock implements VirtioDevice {
     private void fillRx(Virtqueue queue) {
         GuestMemory memory = queue.memory();
         while (muxer.hasPacketForGuest()) {
-            DescriptorChain chain = heldRx != null ? heldRx : queue.next();
-            heldRx = null;
+            DescriptorChain chain = queue.next();
             if (chain == null) return;
-            if (!chain.inGuestMemory() || chain.readableCount() > 0 || chain.writableBytes() < VsockHeader.SIZE) {
+            if (chain.readableCount() > 0 || chain.writableBytes() < VsockHeader.SIZE) {
                 log.warnOnce("rx-chain", "rx chain that cannot take a packet returned unused");
                 queue.complete(0);
                 continue;
             }
-            int used = muxer.toGuest(chain, memory);
-            if (used == 0) {
-                heldRx = chain;
-                return;
-            }
-            queue.complete(used);
+            queue.complete(muxer.toGuest(chain, memory));
         }
     }
 
     @Override
     public void reset() {
-        heldRx = null;
         muxer.reset();
     }
 

@@ -69,6 +69,9 @@ public final class VsockMuxer implements AutoCloseable {
     private final VsockHeader rxHeader = new VsockHeader();
     /** Payload staging, one per direction (the tx and rx queue threads may wait for the monitor in turn). */
     private final byte[] txBytes = new byte[MAX_PAYLOAD], rxBytes = new byte[MAX_PAYLOAD];
+    /** The connection whose host bytes wait in {@code rxBytes[stagedOffset, stagedLength)}, or null. */
+    private VsockConnection staged;
+    private int stagedOffset, stagedLength;
     private int connectLines;
     private long nextLocalPort = FIRST_LOCAL_PORT;
     private volatile boolean closed;
@@ -154,41 +157,34 @@ public final class VsockMuxer implements AutoCloseable {
         }
     }
 
-    /** Whether a packet may be waiting for the guest. */
+    /**
+     * Whether a packet is waiting for the guest: a control packet, or host bytes staged for an rx buffer. Stages
+     * them first if none are: reads the next readable connection's socket, as far as the guest's credit lets,
+     * so that the rx queue takes a buffer only for a packet that exists.
+     */
     synchronized boolean hasPacketForGuest() {
-        return !control.isEmpty() || !rxReady.isEmpty();
+        return !control.isEmpty() || staged != null || stageData();
     }
 
-    /**
-     * Writes the next packet for the guest into {@code chain}'s writable part (§5.10.6.1): the header, then
-     * up to {@code chain.writableBytes() - 44} payload bytes. Returns the used length, or 0 if there was
-     * nothing to send after all (the chain stays unused). The chain must be writable-only with room for a header.
-     */
-    synchronized int toGuest(DescriptorChain chain, GuestMemory memory) {
-        Control next = control.poll();
-        if (next != null) {
-            VsockConnection open = connections.get(VsockConnection.key(next.localPort(), next.peerPort()));
-            return header(chain, memory, open, next.localPort(), next.peerPort(), next.op(), next.flags());
-        }
-        int room = (int) Math.min(chain.writableBytes() - VsockHeader.SIZE, MAX_PAYLOAD);
+    private boolean stageData() {
         VsockConnection c;
-        while (room > 0 && (c = rxReady.peek()) != null) {
-            rxReady.poll();
+        while ((c = rxReady.poll()) != null) {
             c.rxQueued = false;
             if (c.state != State.ESTABLISHED || (c.peerShutdown & VsockHeader.SHUTDOWN_RCV) != 0 || c.hostEof) continue;
             long credit = c.peerCredit();
             if (credit == 0) {
-                c.creditStalled = true;
+                c.creditStalled = true; // until the guest's next packet brings credit
                 if (c.creditRequestSent) continue;
                 c.creditRequestSent = true;
-                return header(chain, memory, c, VsockOp.CREDIT_REQUEST, 0);
+                queueControl(VsockOp.CREDIT_REQUEST, c.localPort, c.peerPort, 0);
+                return true;
             }
             int n;
             try {
-                n = c.channel.read(ByteBuffer.wrap(rxBytes, 0, (int) Math.min(credit, room)));
+                n = c.channel.read(ByteBuffer.wrap(rxBytes, 0, (int) Math.min(credit, MAX_PAYLOAD)));
             } catch (IOException e) {
-                drop(c);
-                return header(chain, memory, null, c.localPort, c.peerPort, VsockOp.RST, 0);
+                reset(c, null);
+                return true;
             }
             if (n == 0) {
                 setInterest(c, true, c.writeArmed);
@@ -196,17 +192,43 @@ public final class VsockMuxer implements AutoCloseable {
             }
             if (n < 0) {
                 c.hostEof = true;
-                int used = header(chain, memory, c, VsockOp.SHUTDOWN, VsockHeader.SHUTDOWN_SEND);
+                queueControl(VsockOp.SHUTDOWN, c.localPort, c.peerPort, VsockHeader.SHUTDOWN_SEND);
                 settle(c);
-                return used;
+                return true;
             }
-            queueRx(c); // more may be waiting: back of the line, after the other readable connections
-            c.stamp(rxHeader, guestCid, VsockOp.RW, 0, n);
-            chain.writeWritable(memory, 0, rxHeader.bytes(), VsockHeader.SIZE);
-            chain.writeWritable(memory, VsockHeader.SIZE, rxBytes, n);
-            return VsockHeader.SIZE + n;
+            staged = c;
+            stagedOffset = 0;
+            stagedLength = n;
+            return true;
         }
-        return 0;
+        return false;
+    }
+
+    /**
+     * Writes the next packet for the guest into {@code chain}'s writable part (§5.10.6.1): the header, then
+     * staged payload, as much as the chain takes. Returns the used length; 0 if the packet vanished since
+     * {@link #hasPacketForGuest} (its connection was reset meanwhile). The chain must be writable-only with
+     * room for a header.
+     */
+    synchronized int toGuest(DescriptorChain chain, GuestMemory memory) {
+        Control next = control.poll();
+        if (next != null) {
+            VsockConnection open = connections.get(VsockConnection.key(next.localPort(), next.peerPort()));
+            return header(chain, memory, open, next.localPort(), next.peerPort(), next.op(), next.flags());
+        }
+        VsockConnection c = staged;
+        int n = c == null ? 0 : (int) Math.min(stagedLength - stagedOffset, chain.writableBytes() - VsockHeader.SIZE);
+        if (n == 0) return 0;
+        c.stamp(rxHeader, guestCid, VsockOp.RW, 0, n);
+        chain.writeWritable(memory, 0, rxHeader.bytes(), VsockHeader.SIZE);
+        chain.writeWritable(memory, VsockHeader.SIZE, rxBytes, stagedOffset, n);
+        stagedOffset += n;
+        if (stagedOffset == stagedLength) {
+            staged = null;
+            c.rxQueued = true; // more may be waiting: back of the line, after the other readable connections
+            rxReady.add(c);
+        }
+        return VsockHeader.SIZE + n;
     }
 
     private int header(DescriptorChain chain, GuestMemory memory, VsockConnection c, VsockOp op, int flags) {
@@ -228,6 +250,7 @@ public final class VsockMuxer implements AutoCloseable {
         connections.clear();
         control.clear();
         rxReady.clear();
+        staged = null;
         selector.wakeup();
     }
 
@@ -361,6 +384,7 @@ public final class VsockMuxer implements AutoCloseable {
     /** Forgets the connection and closes its host stream (the guest reset it, or is being told so). */
     private void drop(VsockConnection c) {
         connections.remove(c.key());
+        if (staged == c) staged = null;
         if (c.rxQueued) rxReady.remove(c);
         c.rxQueued = false;
         closeChannel(c);
