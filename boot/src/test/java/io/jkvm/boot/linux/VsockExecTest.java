@@ -12,9 +12,7 @@ import io.jkvm.boot.machine.VsockSpec;
 import io.jkvm.testing.KvmTests;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -48,10 +46,7 @@ class VsockExecTest {
     @BeforeEach
     void initramfs() throws Exception {
         KvmTests.assumeKvm();
-        initramfs = tmp.resolve("initramfs.cpio");
-        try (OutputStream out = Files.newOutputStream(initramfs)) {
-            Initramfs.writeBusybox(GuestArtifacts.busybox(), Optional.of(GuestArtifacts.agent()), out);
-        }
+        initramfs = GuestArtifacts.defaultInitramfs(tmp.resolve("initramfs.cpio"), true);
     }
 
     private MachineConfig machine(Path kernel, int cpus) {
