@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The host side of the guest agent's protocol (guests/agent/PROTOCOL.md): one session per command over a
@@ -22,7 +23,7 @@ public final class GuestAgent {
     public static final int PORT = 52;
     /** A frame's payload at most (PROTOCOL.md). */
     static final int MAX_PAYLOAD = 64 * 1024;
-    private static final int ARG = 'A', RUN = 'R', STDIN = 'I', STDOUT = 'O', STDERR = 'E', EXIT = 'X';
+    private static final int ARG = 'A', ENV = 'V', RUN = 'R', STDIN = 'I', STDOUT = 'O', STDERR = 'E', EXIT = 'X';
     private static final int EXITED = 0, SIGNALLED = 1;
     /** Shells report a command killed by signal N as status 128 + N. */
     private static final int SIGNAL_STATUS_BASE = 128;
@@ -39,24 +40,26 @@ public final class GuestAgent {
     /** Runs {@code argv} with empty stdin and collects its output. */
     public ExecResult exec(List<String> argv) throws IOException, InterruptedException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int status = exec(argv, new ByteArrayInputStream(new byte[0]), out, err);
+        int status = exec(argv, Map.of(), new ByteArrayInputStream(new byte[0]), out, err);
         return new ExecResult(status, out.toByteArray(), err.toByteArray());
     }
 
     /**
-     * Runs {@code argv}, feeding it {@code stdin} (to its end) from another thread while its stdout and stderr
+     * Runs {@code argv} with environment {@code env} (empty: the agent's own, {@code PATH=/bin}), feeding it {@code stdin} (to its end) from another thread while its stdout and stderr
      * stream into {@code stdout} and {@code stderr} as they arrive. Returns the exit status (128 + N if signal
      * N killed it).
      *
      * @throws IOException no agent answered, or the session broke off before the exit status
      */
-    public int exec(List<String> argv, InputStream stdin, OutputStream stdout, OutputStream stderr)
-            throws IOException, InterruptedException {
+    public int exec(List<String> argv, Map<String, String> env, InputStream stdin, OutputStream stdout,
+                    OutputStream stderr) throws IOException, InterruptedException {
         if (argv.isEmpty()) throw new IllegalArgumentException("exec needs a command");
         // The channel's own reads and writes, not Channels.newInputStream/newOutputStream: those take the
         // channel's blocking lock, so a reader waiting for output would keep the stdin feeder from writing.
         try (SocketChannel channel = HybridVsockClient.connect(uds, PORT, connectTimeout)) {
             for (String word : argv) frame(channel, ARG, word.getBytes(StandardCharsets.UTF_8));
+            for (Map.Entry<String, String> e : env.entrySet())
+                frame(channel, ENV, (e.getKey() + "=" + e.getValue()).getBytes(StandardCharsets.UTF_8));
             frame(channel, RUN, new byte[0]);
             Thread feeder = new Thread(() -> feed(stdin, channel), "exec-stdin");
             feeder.setDaemon(true);

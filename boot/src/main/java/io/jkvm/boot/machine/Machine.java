@@ -46,6 +46,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -156,10 +157,13 @@ public final class Machine implements AutoCloseable {
         return agent().exec(argv);
     }
 
-    /** {@link #exec(List)} with {@code stdin} fed to the command and its output streamed as it comes; returns its status. */
-    public int exec(List<String> argv, InputStream stdin, OutputStream stdout, OutputStream stderr)
-            throws IOException, InterruptedException {
-        return agent().exec(argv, stdin, stdout, stderr);
+    /**
+     * {@link #exec(List)} with environment {@code env} (empty: the agent's), {@code stdin} fed to the command
+     * and its output streamed as it comes; returns its status.
+     */
+    public int exec(List<String> argv, Map<String, String> env, InputStream stdin, OutputStream stdout,
+                    OutputStream stderr) throws IOException, InterruptedException {
+        return agent().exec(argv, env, stdin, stdout, stderr);
     }
 
     private GuestAgent agent() {

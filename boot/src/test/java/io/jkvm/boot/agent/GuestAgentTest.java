@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -75,10 +76,12 @@ class GuestAgentTest {
             assertEquals("CONNECT " + GuestAgent.PORT, line.toString());
             if (refusals.getAndDecrement() > 0) return; // the VMM closes the stream on the guest's RST
             out.write("OK 1073741824\n".getBytes(StandardCharsets.US_ASCII));
-            List<String> argv = new ArrayList<>();
-            for (int type = in.read(); type != 'R'; type = in.read()) argv.add(new String(payload(in), StandardCharsets.UTF_8));
+            List<String> argv = new ArrayList<>(), env = new ArrayList<>();
+            for (int type = in.read(); type != 'R'; type = in.read())
+                (type == 'A' ? argv : env).add(new String(payload(in), StandardCharsets.UTF_8));
             payload(in);
-            frame(out, 'E', String.join(" ", argv).getBytes(StandardCharsets.UTF_8));
+            frame(out, 'E', (String.join(" ", argv) + (env.isEmpty() ? "" : " | " + String.join(" ", env)))
+                    .getBytes(StandardCharsets.UTF_8));
             for (int type = in.read(); type == 'I'; type = in.read()) {
                 byte[] data = payload(in);
                 if (data.length == 0) break;
@@ -120,8 +123,9 @@ class GuestAgentTest {
         byte[] input = new byte[200_000];
         for (int i = 0; i < input.length; i++) input[i] = (byte) i;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        assertEquals(0, agent.exec(List.of("exit 0"), new ByteArrayInputStream(input), out, err));
+        assertEquals(0, agent.exec(List.of("exit 0"), Map.of("A", "1"), new ByteArrayInputStream(input), out, err));
         assertArrayEquals(input, out.toByteArray());
+        assertEquals("exit 0 | A=1", err.toString(StandardCharsets.UTF_8), "argv and environment arrive as A and V frames");
         assertEquals(-1, refusals.get(), "three refusals, then the session");
     }
 
@@ -132,7 +136,7 @@ class GuestAgentTest {
         IOException e = assertThrows(IOException.class, () -> agent.exec(List.of("exit 0")));
         assertTrue(e.getMessage().contains("nothing accepted guest port 52"), e.getMessage());
         InputStream unused = InputStream.nullInputStream();
-        assertThrows(IllegalArgumentException.class, () -> agent.exec(List.of(), unused, OutputStream.nullOutputStream(),
+        assertThrows(IllegalArgumentException.class, () -> agent.exec(List.of(), Map.of(), unused, OutputStream.nullOutputStream(),
                 OutputStream.nullOutputStream()));
     }
 }

@@ -12,6 +12,8 @@ import io.jkvm.boot.machine.VsockSpec;
 import io.jkvm.testing.KvmTests;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -72,8 +75,13 @@ class VsockExecTest {
             byte[] input = new byte[10 << 20];
             new Random(11).nextBytes(input);
             ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-            assertEquals(0, vm.exec(List.of("sha256sum"), new ByteArrayInputStream(input), out, err), err.toString());
+            assertEquals(0, vm.exec(List.of("sha256sum"), Map.of(), new ByteArrayInputStream(input), out, err), err.toString());
             assertEquals(sha256(input) + "  -\n", out.toString(StandardCharsets.US_ASCII), "10 MiB of stdin arrived intact");
+
+            ByteArrayOutputStream envOut = new ByteArrayOutputStream();
+            assertEquals(0, vm.exec(List.of("sh", "-c", "echo $GREETING"), Map.of("GREETING", "hi there"),
+                    InputStream.nullInputStream(), envOut, OutputStream.nullOutputStream()));
+            assertEquals("hi there\n", envOut.toString(StandardCharsets.UTF_8), "the environment given");
 
             ExecResult missing = vm.exec(List.of("no-such-program"));
             assertEquals(127, missing.exitCode());
