@@ -151,6 +151,42 @@ class VirtioVsockTest {
     }
 
     @Test
+    void aMegabyteFromTheHostArrivesIntactInFourKibBuffers() throws Exception {
+        byte[] data = new byte[1 << 20];
+        new Random(3).nextBytes(data);
+        try (SocketChannel host = established(63, WINDOW)) {
+            Thread writer = new Thread(() -> {
+                try {
+                    host.write(ByteBuffer.wrap(data));
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            writer.start();
+            MessageDigest got = MessageDigest.getInstance("SHA-256");
+            long fwdCnt = 0, reported = 0;
+            while (fwdCnt < data.length) {
+                Packet p = guest.receive();
+                if (p.op() == VsockOp.CREDIT_REQUEST) {
+                    guest.send(VsockOp.CREDIT_UPDATE, 63, VsockMuxer.FIRST_LOCAL_PORT, 0, new byte[0], WINDOW, fwdCnt);
+                    continue;
+                }
+                assertEquals(VsockOp.RW, p.op());
+                assertTrue(p.payload().length <= VsockDriver.RX_BUF, "a packet fits its buffer");
+                got.update(p.payload());
+                fwdCnt += p.payload().length;
+                if (fwdCnt - reported >= WINDOW / 2) { // as Linux, a credit update once half the window is read
+                    guest.send(VsockOp.CREDIT_UPDATE, 63, VsockMuxer.FIRST_LOCAL_PORT, 0, new byte[0], WINDOW, fwdCnt);
+                    reported = fwdCnt;
+                }
+            }
+            writer.join();
+            assertEquals(data.length, fwdCnt);
+            assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(data), got.digest());
+        }
+    }
+
+    @Test
     void aSlowHostReaderSlowsTheGuestAndAnOverrunIsReset() throws Exception {
         MessageDigest sent = MessageDigest.getInstance("SHA-256");
         Random random = new Random(7);
