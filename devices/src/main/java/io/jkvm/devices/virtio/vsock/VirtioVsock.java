@@ -60,11 +60,8 @@ public final class VirtioVsock implements VirtioDevice {
         return new VirtioVsock(guestCid, udsPath);
     }
 
-    public long guestCid() {
-        return guestCid;
-    }
-
-    public VsockMuxer muxer() {
+    /** The host side (for tests: its connection count). */
+    VsockMuxer muxer() {
         return muxer;
     }
 

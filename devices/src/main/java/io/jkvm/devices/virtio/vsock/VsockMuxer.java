@@ -92,24 +92,22 @@ public final class VsockMuxer implements AutoCloseable {
                 throw new IOException(path + ": exists and is not a socket");
             Files.delete(path);
         }
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        selector = Selector.open();
+        ServerSocketChannel server = null;
         try {
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(path));
             server.configureBlocking(false);
-            selector = Selector.open();
             server.register(selector, SelectionKey.OP_ACCEPT);
         } catch (IOException | RuntimeException e) {
-            server.close();
+            if (server != null) server.close();
+            selector.close();
             throw new IOException(path + ": " + e.getMessage(), e);
         }
         listener = server;
         thread = new Thread(this::selectLoop, "vsock-" + path.getFileName());
         thread.setDaemon(true);
         thread.start();
-    }
-
-    public Path path() {
-        return path;
     }
 
     /** Open connections (for tests and limits). */
