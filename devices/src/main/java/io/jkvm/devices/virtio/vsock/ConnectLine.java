@@ -14,6 +14,12 @@ final class ConnectLine {
 
     private final byte[] line = new byte[MAX_LENGTH];
     private int length;
+    /** {@link System#nanoTime()} by which the line must be complete. */
+    final long deadline;
+
+    ConnectLine(long deadline) {
+        this.deadline = deadline;
+    }
 
     /** The outcome of one byte: more needed, a port, or a malformed line. */
     static final long MORE = -1, MALFORMED = -2;

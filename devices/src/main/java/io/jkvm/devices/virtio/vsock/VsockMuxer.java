@@ -45,7 +45,7 @@ public final class VsockMuxer implements AutoCloseable {
     public static final long FIRST_LOCAL_PORT = 1L << 30;
     /** Open streams (and host streams still writing their CONNECT line) at most. */
     public static final int MAX_CONNECTIONS = 128;
-    /** How long the guest has to answer a host-initiated REQUEST. */
+    /** How long a host program has to send its CONNECT line, and the guest to answer the REQUEST that follows. */
     static final long CONNECT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Control packets waiting for rx buffers at most: a few per connection, plus RSTs to unknown ports. */
     static final int MAX_PENDING_CONTROL = 4 * MAX_CONNECTIONS;
@@ -433,14 +433,23 @@ public final class VsockMuxer implements AutoCloseable {
     }
 
     private synchronized boolean hasConnecting() {
+        if (connectLines > 0) return true;
         for (VsockConnection c : connections.values()) if (c.state == State.CONNECTING) return true;
         return false;
     }
 
+    /** Closes host streams whose CONNECT line, or the guest's answer to it, is overdue. */
     private void expireConnecting() {
         long now = System.nanoTime();
         for (VsockConnection c : connections.values().toArray(VsockConnection[]::new)) {
             if (c.state == State.CONNECTING && now - c.deadline > 0) reset(c, null);
+        }
+        for (SelectionKey key : selector.keys()) {
+            if (key.isValid() && key.attachment() instanceof ConnectLine line && now - line.deadline > 0) {
+                key.cancel();
+                closeQuietly(key.channel());
+                connectLines--;
+            }
         }
     }
 
@@ -467,7 +476,7 @@ public final class VsockMuxer implements AutoCloseable {
                     continue;
                 }
                 s.configureBlocking(false);
-                s.register(selector, SelectionKey.OP_READ, new ConnectLine());
+                s.register(selector, SelectionKey.OP_READ, new ConnectLine(System.nanoTime() + CONNECT_TIMEOUT_NANOS));
                 connectLines++;
             }
         } catch (IOException e) {

@@ -127,6 +127,11 @@ class VirtioVsockTest {
             assertEquals(-1, host.read(ByteBuffer.allocate(16)));
         }
         assertNull(guest.receive(QUIET), "nothing reached the guest");
+        try (SocketChannel silent = connect()) {
+            long start = System.nanoTime();
+            assertEquals(-1, silent.read(ByteBuffer.allocate(1)), "no CONNECT line: closed after the timeout");
+            assertTrue(System.nanoTime() - start >= VsockMuxer.CONNECT_TIMEOUT_NANOS / 2);
+        }
     }
 
     @Test
