@@ -9,7 +9,7 @@ bash guests/linux/build-guests.sh >/dev/null
 mvn -B -q -ntp -DskipTests package
 guest="${JKVM_CACHE:-$HOME/.cache/jkvm}/guest"
 initramfs="${JKVM_CACHE:-$HOME/.cache/jkvm}/initramfs-busybox.cpio"
-java -jar api/target/jkvm.jar initramfs --busybox "$guest/busybox" "$initramfs"
+java -jar api/target/jkvm.jar initramfs --busybox "$guest/busybox" --agent "$guest/jkvm-agent" "$initramfs"
 # The ELF vmlinux boots through its PVH entry: no self-decompression, which is slow where guest kernel
 # code is emulated (PVM, ../shared/platform.md).
 exec java -jar api/target/jkvm.jar run --kernel "$guest/vmlinux" --initrd "$initramfs" "$@"

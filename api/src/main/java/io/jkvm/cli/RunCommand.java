@@ -7,6 +7,7 @@ import io.jkvm.boot.machine.DiskSpec;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
+import io.jkvm.boot.machine.VsockSpec;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.RunOutcome;
 import java.io.BufferedOutputStream;
@@ -59,6 +60,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-rng", description = "no virtio-rng device")
     boolean noRng;
 
+    @Option(names = "--vsock", paramLabel = "cid=N,uds=PATH",
+            description = "a virtio-vsock device, guest CID N >= 3; host programs reach guest port P with"
+                    + " 'CONNECT P' on the Unix socket PATH, the guest reaches host port P at PATH_P")
+    String vsock;
+
     @Option(names = "--virtio-discovery", paramLabel = "acpi|cmdline",
             description = "how the guest finds virtio-mmio devices: ACPI DSDT entries (default) or"
                     + " virtio_mmio.device= on the command line")
@@ -96,7 +102,7 @@ final class RunCommand implements Callable<Integer> {
         };
         MachineConfig config = MachineConfig.of(kernel, Optional.ofNullable(initrd), MemorySize.parse(memory), cpus)
                 .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
-                .withDiscovery(how);
+                .withDiscovery(how).withVsock(Optional.ofNullable(vsock).map(VsockSpec::parse));
         if (pvmQuirks) config = config.withForcedPvmQuirks(true);
         String vmId = id.resolve();
         RuntimeRegistry registry = RuntimeRegistry.fromEnvironment();

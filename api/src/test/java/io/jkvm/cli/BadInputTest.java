@@ -144,4 +144,19 @@ class BadInputTest {
         assertRejected("--virtio-discovery", "run", "--kernel", kernel, "--virtio-discovery", "pci");
         assertRejected("unknown option", "run", "--kernel", kernel, "--disk", "a.img,rw");
     }
+
+    @Test
+    void badVsockDevices() throws Exception {
+        String kernel = goodKernel().toString();
+        assertRejected("cid must be 3", "run", "--kernel", kernel, "--vsock", "cid=2,uds=" + dir.resolve("v.sock"));
+        assertRejected("needs cid=N and uds=PATH", "run", "--kernel", kernel, "--vsock", "cid=3");
+        assertRejected("unknown option 'port=1'", "run", "--kernel", kernel, "--vsock", "cid=3,uds=x,port=1");
+        Path notASocket = file("plain", new byte[1]);
+        assertRejected("exists and is not a socket", "run", "--kernel", kernel, "--vsock", "cid=3,uds=" + notASocket);
+    }
+
+    @Test
+    void execWithoutAVsockSocket() {
+        assertRejected("no such vsock socket", "exec", "--vsock", dir.resolve("none.sock").toString(), "--", "true");
+    }
 }

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jkvm.boot.initramfs.GuestCache;
+import io.jkvm.boot.initramfs.Initramfs;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Function;
@@ -34,13 +38,27 @@ public final class GuestArtifacts {
         return require("busybox", GuestCache::busybox);
     }
 
-    /** The artifact with file name {@code name} in the cache (vmlinuz-cloud, bzImage, vmlinux, busybox). */
+    public static Path agent() {
+        return require("jkvm-agent", GuestCache::agent);
+    }
+
+    /** Writes jkvm's default busybox initramfs to {@code file}, with the guest agent if {@code withAgent}. */
+    public static Path defaultInitramfs(Path file, boolean withAgent) throws IOException {
+        Optional<Path> agent = withAgent ? Optional.of(agent()) : Optional.empty();
+        try (OutputStream out = Files.newOutputStream(file)) {
+            Initramfs.writeBusybox(busybox(), agent, out);
+        }
+        return file;
+    }
+
+    /** The artifact with file name {@code name} in the cache (vmlinuz-cloud, bzImage, vmlinux, busybox, jkvm-agent). */
     public static Path named(String name) {
         return switch (name) {
             case "vmlinuz-cloud" -> debianCloudKernel();
             case "bzImage" -> bzImage();
             case "vmlinux" -> vmlinux();
             case "busybox" -> busybox();
+            case "jkvm-agent" -> agent();
             default -> throw new IllegalArgumentException("no guest artifact " + name);
         };
     }

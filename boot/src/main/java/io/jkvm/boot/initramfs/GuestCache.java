@@ -37,6 +37,11 @@ public record GuestCache(Path guestDirectory) {
         return existing("vmlinux");
     }
 
+    /** The guest agent (guests/agent), a static binary. */
+    public Optional<Path> agent() {
+        return existing("jkvm-agent");
+    }
+
     /** Debian's stock cloud kernel (bzImage); it cannot run user space on PVM hosts. */
     public Optional<Path> debianCloudKernel() {
         return existing("vmlinuz-cloud");

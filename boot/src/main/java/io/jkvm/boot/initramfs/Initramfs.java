@@ -9,6 +9,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -50,6 +51,21 @@ public final class Initramfs {
             "kill", "env", "date", "stat", "free", "df", "ip", "ifconfig", "mknod", "chmod", "seq",
             "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock");
 
+    /** Where the default initramfs keeps the guest agent (guests/agent), when it has one. */
+    public static final String AGENT_PATH = "bin/jkvm-agent";
+
+    /**
+     * The part of /init that starts the guest agent in the background when there is one and the machine has a
+     * virtio-vsock device: sysfs shows virtio device ID 19 (virtio 1.2 §5) as 0x0013.
+     */
+    private static final String START_AGENT = """
+            if [ -x /%s ]; then
+                for d in /sys/bus/virtio/devices/*; do
+                    [ "$(cat $d/device 2>/dev/null)" = 0x0013 ] && { /%1$s & break; }
+                done
+            fi
+            """.formatted(AGENT_PATH);
+
     /** /dev/console, needed before devtmpfs is mounted (Linux devices.txt: char 5:1). */
     private static final int CONSOLE_MAJOR = 5;
     private static final int CONSOLE_MINOR = 1;
@@ -81,6 +97,7 @@ public final class Initramfs {
             mount -t proc proc /proc
             mount -t sysfs sysfs /sys
             mount -t devtmpfs devtmpfs /dev
+            %6$s\
             echo %2$s
             if [ $# -gt 0 ]; then
                 sh -c "$*"
@@ -93,7 +110,8 @@ public final class Initramfs {
                 reboot) reboot -f ;;
                 *) poweroff -f ;;
             esac
-            """.formatted(COMMAND_MARKER, INIT_OK_MARKER, EXIT_MARKER_PREFIX, SELECT_COMMAND, EXIT_ACTION_VARIABLE);
+            """.formatted(COMMAND_MARKER, INIT_OK_MARKER, EXIT_MARKER_PREFIX, SELECT_COMMAND, EXIT_ACTION_VARIABLE,
+                    START_AGENT);
 
     private Initramfs() {
     }
@@ -115,6 +133,14 @@ public final class Initramfs {
      * points: nothing else.
      */
     public static void writeBusybox(Path busybox, OutputStream out) throws IOException {
+        writeBusybox(busybox, Optional.empty(), out);
+    }
+
+    /**
+     * The same, plus the guest agent (a static binary) at {@link #AGENT_PATH}, which /init starts when the
+     * machine has a virtio-vsock device.
+     */
+    public static void writeBusybox(Path busybox, Optional<Path> agent, OutputStream out) throws IOException {
         try (CpioWriter cpio = new CpioWriter(out)) {
             for (String dir : List.of("bin", "dev", "proc", "sys", "tmp", "root", "etc", "mnt")) {
                 cpio.directory(dir, dir.equals("tmp") ? 0_1777 : 0_755);
@@ -124,6 +150,7 @@ public final class Initramfs {
             for (String applet : BUSYBOX_APPLETS) names.add("bin/" + applet);
             names.add("bin/busybox");
             cpio.hardLinkedFile(names, 0_755, busybox);
+            if (agent.isPresent()) cpio.file(AGENT_PATH, 0_755, agent.get());
             cpio.file("init", 0_755, INIT_SCRIPT.getBytes(StandardCharsets.UTF_8));
         }
     }

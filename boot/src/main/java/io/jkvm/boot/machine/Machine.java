@@ -1,6 +1,8 @@
 package io.jkvm.boot.machine;
 
 import io.jkvm.boot.Layout;
+import io.jkvm.boot.agent.ExecResult;
+import io.jkvm.boot.agent.GuestAgent;
 import io.jkvm.boot.acpi.AcpiPlatform;
 import io.jkvm.boot.acpi.AcpiTables;
 import io.jkvm.boot.acpi.PmProfile;
@@ -22,6 +24,7 @@ import io.jkvm.devices.virtio.MmioTransport;
 import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.block.VirtioBlock;
 import io.jkvm.devices.virtio.rng.VirtioRng;
+import io.jkvm.devices.virtio.vsock.VirtioVsock;
 import io.jkvm.io.EventFd;
 import io.jkvm.io.NonBlockingOutput;
 import io.jkvm.kvm.ExitStats;
@@ -33,13 +36,18 @@ import io.jkvm.kvm.Vm;
 import io.jkvm.kvm.sys.NativeException;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -78,6 +86,8 @@ public final class Machine implements AutoCloseable {
     private static final String NO_ACPI = "acpi=off";
     /** How long {@link #pause} waits for a vCPU to park: an exit being handled (a disk flush, say) finishes first. */
     public static final long PAUSE_TIMEOUT_MILLIS = 10_000;
+    /** How long {@link #exec} waits for the guest agent to accept (it starts late in a booting guest). */
+    private static final Duration AGENT_WAIT = Duration.ofSeconds(60);
 
     private final Deque<AutoCloseable> owned;
     private final Uart16550 uart;
@@ -89,6 +99,7 @@ public final class Machine implements AutoCloseable {
     private final CompletableFuture<RunOutcome> end;
     private final BootTimeline timeline;
     private final I8042 i8042;
+    private final Optional<GuestAgent> agent;
     /** Guards {@link #running}, {@link #ran} and {@link #released}: {@link #close} waits for {@link #run} to return. */
     private final Object lifecycle = new Object();
     private boolean running;
@@ -109,6 +120,7 @@ public final class Machine implements AutoCloseable {
         this.end = b.end;
         this.timeline = b.timeline;
         this.i8042 = b.i8042;
+        this.agent = b.agent;
     }
 
     /** Where a machine is in its life. */
@@ -171,6 +183,30 @@ public final class Machine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Runs {@code argv} in the guest through its agent (guests/agent, started by jkvm's initramfs on a machine
+     * with a vsock device) and returns its exit status and output; waits for the agent if the guest is booting.
+     *
+     * @throws IllegalStateException the machine has no vsock device
+     * @throws IOException no agent answered within a minute, or the session broke off
+     */
+    public ExecResult exec(List<String> argv) throws IOException, InterruptedException {
+        return agent().exec(argv);
+    }
+
+    /**
+     * {@link #exec(List)} with environment {@code env} (empty: the agent's), {@code stdin} fed to the command
+     * and its output streamed as it comes; returns its status.
+     */
+    public int exec(List<String> argv, Map<String, String> env, InputStream stdin, OutputStream stdout,
+                    OutputStream stderr) throws IOException, InterruptedException {
+        return agent().exec(argv, env, stdin, stdout, stderr);
+    }
+
+    private GuestAgent agent() {
+        return agent.orElseThrow(() -> new IllegalStateException("exec needs a vsock device (--vsock)"));
     }
 
     /** Runs the guest on one platform thread per vCPU until it ends, and returns how it ended. */
@@ -355,6 +391,7 @@ public final class Machine implements AutoCloseable {
         LoadedKernel kernel;
         Machine machine;
         String cmdline;
+        Optional<GuestAgent> agent = Optional.empty();
 
         private <T extends AutoCloseable> T own(T resource) {
             owned.push(resource);
@@ -459,7 +496,7 @@ public final class Machine implements AutoCloseable {
             machine.finish(outcome);
         }
 
-        /** The virtio devices in window order: the disks, then the entropy source. */
+        /** The virtio devices in window order: the disks, the entropy source, the socket device. */
         private List<VirtioDevice> openVirtioDevices(MachineConfig config) {
             List<VirtioDevice> devices = new ArrayList<>();
             for (DiskSpec disk : config.disks()) {
@@ -472,7 +509,19 @@ public final class Machine implements AutoCloseable {
                 }
             }
             if (config.rng()) devices.add(new VirtioRng());
+            config.vsock().ifPresent(vsock -> devices.add(openVsock(vsock)));
             return devices;
+        }
+
+        private VirtioVsock openVsock(VsockSpec vsock) {
+            try {
+                VirtioVsock device = VirtioVsock.open(vsock.cid(), vsock.uds());
+                owned.push(device::close); // idempotent; the transport closes it too
+                agent = Optional.of(new GuestAgent(vsock.uds(), AGENT_WAIT));
+                return device;
+            } catch (IOException e) {
+                throw new BootConfigException("--vsock: " + e.getMessage());
+            }
         }
 
         private void addVirtioDevice(Vm vm, GuestMemory memory, VirtioDevice device, VirtioMmioWindow w) {

@@ -17,9 +17,11 @@ import java.util.Optional;
  *                  where /dev/kvm is not PVM, so that a VT-x/SVM or nested KVM runs the PVM path; on PVM
  *                  it applies anyway. Default: {@link #FORCE_PVM_QUIRKS_VARIABLE} or
  *                  {@link #FORCE_PVM_QUIRKS_PROPERTY} set to {@code 1} or {@code true}
+ * @param vsock     a virtio-vsock device and its host Unix socket, if any
  */
 public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, long memory, int cpus,
-                            List<DiskSpec> disks, boolean rng, VirtioDiscovery discovery, boolean forcePvmQuirks) {
+                            List<DiskSpec> disks, boolean rng, VirtioDiscovery discovery, boolean forcePvmQuirks,
+                            Optional<VsockSpec> vsock) {
     /**
      * A serial console on COM1; a quiet boot (every console byte is a VM exit); on panic, reboot at once
      * so a dead guest ends the VM instead of hanging; reboot through the i8042 reset line, which needs
@@ -62,6 +64,7 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
         Objects.requireNonNull(cmdline, "cmdline");
         disks = List.copyOf(disks);
         Objects.requireNonNull(discovery, "discovery");
+        Objects.requireNonNull(vsock, "vsock");
         if (cpus < 1) throw new IllegalArgumentException("--cpus must be at least 1, not " + cpus);
         if (cpus > MAX_CPUS)
             throw new IllegalArgumentException("--cpus " + cpus + " is above jkvm's maximum of " + MAX_CPUS + " (8-bit APIC IDs)");
@@ -73,7 +76,8 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
      */
     public static MachineConfig of(Path kernel, Optional<Path> initrd, long memory, int cpus) {
         return new MachineConfig(kernel, initrd, DEFAULT_CMDLINE, memory, cpus, List.of(), true, VirtioDiscovery.ACPI,
-                pvmQuirksForced(System.getenv(FORCE_PVM_QUIRKS_VARIABLE), System.getProperty(FORCE_PVM_QUIRKS_PROPERTY)));
+                pvmQuirksForced(System.getenv(FORCE_PVM_QUIRKS_VARIABLE), System.getProperty(FORCE_PVM_QUIRKS_PROPERTY)),
+                Optional.empty());
     }
 
     /** Whether the variable's or the property's value (either may be null) asks to force the PVM quirks. */
@@ -86,22 +90,26 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
     }
 
     public MachineConfig withCmdline(String text) {
-        return new MachineConfig(kernel, initrd, text, memory, cpus, disks, rng, discovery, forcePvmQuirks);
+        return new MachineConfig(kernel, initrd, text, memory, cpus, disks, rng, discovery, forcePvmQuirks, vsock);
     }
 
     public MachineConfig withDisks(List<DiskSpec> list) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, list, rng, discovery, forcePvmQuirks);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, list, rng, discovery, forcePvmQuirks, vsock);
     }
 
     public MachineConfig withRng(boolean on) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, on, discovery, forcePvmQuirks);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, on, discovery, forcePvmQuirks, vsock);
     }
 
     public MachineConfig withDiscovery(VirtioDiscovery how) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, how, forcePvmQuirks);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, how, forcePvmQuirks, vsock);
+    }
+
+    public MachineConfig withVsock(Optional<VsockSpec> device) {
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, discovery, forcePvmQuirks, device);
     }
 
     public MachineConfig withForcedPvmQuirks(boolean force) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, discovery, force);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, discovery, force, vsock);
     }
 }

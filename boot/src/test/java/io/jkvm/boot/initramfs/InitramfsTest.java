@@ -2,6 +2,7 @@ package io.jkvm.boot.initramfs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -78,6 +79,22 @@ class InitramfsTest {
                 assertTrue(names.subList(0, i).contains(name.substring(0, slash)), name);
             }
         }
+    }
+
+    @Test
+    void theAgentIsPackedAndStartedOnlyWithAVsockDevice(@TempDir Path tmp) throws IOException {
+        byte[] fakeAgent = "\u007fELF agent".getBytes(StandardCharsets.US_ASCII);
+        Path busybox = Files.write(tmp.resolve("bb"), new byte[] {1});
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Initramfs.writeBusybox(busybox, Optional.of(Files.write(tmp.resolve("agent"), fakeAgent)), out);
+        Map<String, NewcReader.Entry> e = byName(out.toByteArray());
+        assertArrayEquals(fakeAgent, e.get(Initramfs.AGENT_PATH).data());
+        assertEquals(0_100755, e.get(Initramfs.AGENT_PATH).mode());
+        String init = e.get("init").text();
+        assertTrue(init.contains("[ \"$(cat $d/device 2>/dev/null)\" = 0x0013 ] && { /bin/jkvm-agent & break; }"), init);
+        assertTrue(init.indexOf("jkvm-agent &") < init.indexOf("echo " + Initramfs.INIT_OK_MARKER),
+                "the agent starts before the console says the guest is up");
+        assertFalse(byName(busyboxArchive(busybox)).containsKey(Initramfs.AGENT_PATH));
     }
 
     @Test

@@ -10,7 +10,6 @@ import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
 import io.jkvm.kvm.RunOutcome;
 import io.jkvm.testing.KvmTests;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -58,10 +57,7 @@ class LinuxBootTest {
     @BeforeEach
     void initramfs() throws Exception {
         KvmTests.assumeKvm();
-        initramfs = tmp.resolve("initramfs.cpio");
-        try (OutputStream out = Files.newOutputStream(initramfs)) {
-            Initramfs.writeBusybox(GuestArtifacts.busybox(), out);
-        }
+        initramfs = GuestArtifacts.defaultInitramfs(tmp.resolve("initramfs.cpio"), false);
     }
 
     private MachineConfig machine(Path kernel, int cpus) {

@@ -95,7 +95,7 @@ public final class DescriptorChain {
      * into {@code dst}; false if the readable part is shorter.
      */
     public boolean readReadable(GuestMemory memory, long offset, byte[] dst, int length) {
-        return copy(memory, false, offset, dst, length);
+        return copy(memory, false, offset, dst, 0, length);
     }
 
     /**
@@ -103,12 +103,18 @@ public final class DescriptorChain {
      * {@code offset} bytes into it; false if the writable part is shorter.
      */
     public boolean writeWritable(GuestMemory memory, long offset, byte[] src, int length) {
-        return copy(memory, true, offset, src, length);
+        return copy(memory, true, offset, src, 0, length);
     }
 
-    private boolean copy(GuestMemory memory, boolean intoWritable, long offset, byte[] buffer, int length) {
+    /** {@link #writeWritable(GuestMemory, long, byte[], int)} from {@code src[srcOffset, srcOffset+length)}. */
+    public boolean writeWritable(GuestMemory memory, long offset, byte[] src, int srcOffset, int length) {
+        return copy(memory, true, offset, src, srcOffset, length);
+    }
+
+    private boolean copy(GuestMemory memory, boolean intoWritable, long offset, byte[] buffer, int bufferOffset, int length) {
         long partBytes = intoWritable ? writableBytes : readableBytes;
         if (offset < 0 || length < 0 || offset + length > partBytes) return false;
+        java.util.Objects.checkFromIndexSize(bufferOffset, length, buffer.length);
         int first = intoWritable ? readableCount : 0;
         int end = intoWritable ? count : readableCount;
         int copied = 0;
@@ -120,8 +126,8 @@ public final class DescriptorChain {
                 continue;
             }
             int n = (int) Math.min(len - skip, length - copied);
-            if (intoWritable) memory.write(addresses[i] + skip, buffer, copied, n);
-            else memory.read(addresses[i] + skip, buffer, copied, n);
+            if (intoWritable) memory.write(addresses[i] + skip, buffer, bufferOffset + copied, n);
+            else memory.read(addresses[i] + skip, buffer, bufferOffset + copied, n);
             copied += n;
             skip = 0;
         }

@@ -87,6 +87,9 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
     private long driverFeatures;
     private int queueSel;
     private boolean closed;
+    /** Guards {@link #notifyClosed}: a device's host-side thread must not signal an eventfd being closed. */
+    private final Object notifyLock = new Object();
+    private boolean notifyClosed;
 
     public MmioTransport(VirtioDevice device, GuestMemory memory, InterruptLine interrupt) {
         this.device = device;
@@ -108,6 +111,14 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         } catch (RuntimeException e) {
             for (EventFd fd : notify) if (fd != null) fd.close();
             throw e;
+        }
+        device.bindQueueService(this::requestService);
+    }
+
+    /** Wakes queue {@code queue}'s I/O thread on the device's behalf (see {@link VirtioDevice#bindQueueService}). */
+    private void requestService(int queue) {
+        synchronized (notifyLock) {
+            if (!notifyClosed && queue >= 0 && queue < notify.length) notify[queue].signal();
         }
     }
 
@@ -159,6 +170,9 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
             closed = true;
         }
         gate.close();
+        synchronized (notifyLock) {
+            notifyClosed = true;
+        }
         for (QueueWorker w : workers) w.stop();
         for (EventFd fd : notify) fd.close();
         device.close();

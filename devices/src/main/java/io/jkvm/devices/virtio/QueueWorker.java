@@ -54,14 +54,6 @@ final class QueueWorker {
         stopping = true;
         if (!thread.isAlive()) return;
         notify.signal();
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
+        ThreadEnd.await(thread);
     }
 }

@@ -35,6 +35,13 @@ public interface VirtioDevice extends AutoCloseable {
 
     void processQueue(int index, Virtqueue queue);
 
+    /**
+     * Called once by the transport, before any other call: {@code serviceQueue.accept(index)} wakes queue
+     * {@code index}'s I/O thread as a driver notification would, for work that arrives from the host side (a
+     * socket that became readable). Safe from any thread, a no-op once the transport is closed.
+     */
+    default void bindQueueService(java.util.function.IntConsumer serviceQueue) {}
+
     /** Called when the driver resets the device (status 0). */
     default void reset() {}
 
