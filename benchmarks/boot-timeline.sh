@@ -7,6 +7,7 @@
 #   CPUS (1), MEMORY (256M)
 #   INITRD       an initramfs (default: jkvm's busybox initramfs, written to a temporary file)
 #   BOOT_TIMEOUT (600) seconds one boot may take
+#   JAR          the jkvm jar (default: api/target/jkvm.jar, built if missing)
 # The guest runs `true` as init's command and powers off. The command line has no `quiet`, so the kernel's
 # `Unpacking initramfs`, `Freeing initrd memory` and `Run /init` lines show (and cost their serial exits).
 # Without /dev/kvm:   scripts/nested-kvm.sh env ROUNDS=3 benchmarks/boot-timeline.sh
@@ -18,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
 rounds=${ROUNDS:-3}
-jar=$root/api/target/jkvm.jar
+jar=${JAR:-$root/api/target/jkvm.jar}
 [ $# -gt 0 ] || set -- "$cache/guest/vmlinux"
 for k in "$@"; do [ -f "$k" ] || { echo "boot-timeline: no kernel $k" >&2; exit 2; }; done
 [ -f "$jar" ] || (cd "$root" && mvn -q -o -DskipTests package)
