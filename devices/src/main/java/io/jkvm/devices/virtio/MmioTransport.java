@@ -326,11 +326,16 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         }
     }
 
+    /** Queue {@code index}, for the fuzz harness and tests of this package. */
+    Virtqueue queue(int index) {
+        return queues[index];
+    }
+
     /**
-     * Runs on queue {@code index}'s I/O thread after each notification. What the device throws, an Error
-     * included, goes to {@link #deviceFailed}.
+     * Runs on queue {@code index}'s I/O thread after each notification (the fuzz harness calls it directly,
+     * without the thread). What the device throws, an Error included, goes to {@link #deviceFailed}.
      */
-    private void serviceQueue(int index) {
+    void serviceQueue(int index) {
         Virtqueue q = queues[index];
         int epoch = interrupts.epoch(); // before Status: what this service raises belongs to this incarnation
         int s = status;

@@ -99,6 +99,11 @@ public final class Virtqueue {
         return broken;
     }
 
+    /** The driver's Queue Size (QueueNum); meaningful while {@link #ready()}. */
+    synchronized int size() {
+        return size;
+    }
+
     synchronized long descriptorTable() {
         return descriptorTable;
     }
