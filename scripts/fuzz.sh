@@ -18,6 +18,10 @@
 # test by moving it into the harness's committed inputs directory. The last lines of each log (executions,
 # coverage "cov:" = instrumented edges reached, "ft:" = features, corpus size) are printed at the end.
 #
+# FUZZ_MERGE=1 scripts/fuzz.sh 0 HARNESS: instead of fuzzing, add to the committed inputs those generated
+# inputs that reach coverage the committed ones do not (libFuzzer -merge=1); review and commit them.
+# FUZZ_KEEP_GOING=N: go on after a finding, up to N distinct findings (default 1: stop at the first).
+#
 # Needs the modules built: mvn -o -B install -DskipTests (or mvn test-compile on the modules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,13 +55,23 @@ for h in "${harnesses[@]}"; do
     deps=$(tr ':' '\n' < "$out/cp" | grep -v '/io/jkvm/' | paste -sd: -)
     inputs="$module/src/test/resources/$(echo "${class%.*}" | tr . /)/${class##*.}Inputs/$h"
     mkdir -p "$inputs"
-    echo "fuzz: $h for ${seconds}s (log: $out/log)"
     set +e
-    java -Xmx2g -cp "$own:$deps" com.code_intelligence.jazzer.Jazzer \
-        --target_class="$class" --target_method="$h" \
-        -max_total_time="$seconds" -timeout=10 -len_control=0 -max_len="$maxlen" -print_final_stats=1 \
-        -artifact_prefix="$out/" "$out/corpus" "$inputs" >"$out/log" 2>&1
-    rc=$?
+    if [ -n "${FUZZ_MERGE:-}" ]; then
+        # Adds to the committed inputs the generated inputs that reach coverage they do not (libFuzzer -merge=1).
+        echo "fuzz: merging $out/corpus into $inputs (log: $out/merge.log)"
+        java -Xmx2g -cp "$own:$deps" com.code_intelligence.jazzer.Jazzer \
+            --target_class="$class" --target_method="$h" -merge=1 -timeout=10 -max_len="$maxlen" \
+            "$inputs" "$out/corpus" >"$out/merge.log" 2>&1
+        rc=$?
+        tail -2 "$out/merge.log"
+    else
+        echo "fuzz: $h for ${seconds}s (log: $out/log)"
+        java -Xmx2g -cp "$own:$deps" com.code_intelligence.jazzer.Jazzer \
+            --target_class="$class" --target_method="$h" --keep_going="${FUZZ_KEEP_GOING:-1}" \
+            -max_total_time="$seconds" -timeout=10 -len_control=0 -max_len="$maxlen" -print_final_stats=1 \
+            -artifact_prefix="$out/" "$out/corpus" "$inputs" >"$out/log" 2>&1
+        rc=$?
+    fi
     set -e
     grep -E '^#[0-9]+' "$out/log" | tail -1 || true
     grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)' "$out/log" || true

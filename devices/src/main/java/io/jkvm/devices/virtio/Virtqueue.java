@@ -104,6 +104,11 @@ public final class Virtqueue {
         return size;
     }
 
+    /** The device's used index (free-running, 16 bits): chains returned since the queue was enabled. */
+    synchronized int usedIndex() {
+        return nextUsed;
+    }
+
     synchronized long descriptorTable() {
         return descriptorTable;
     }

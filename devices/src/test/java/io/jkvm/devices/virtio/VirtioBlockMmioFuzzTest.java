@@ -53,6 +53,7 @@ class VirtioBlockMmioFuzzTest {
     static final int[] SIZES = {4, 4, 4, 1, 2, 8};
     static final long[] ADDRESSES = {DATA, DATA + 0x200, DATA + 0x1000, 0x8000, RAM - 1, RAM - 0x200, RAM, DESC, AVAIL,
             USED, 0xffff_ffff_ffff_f000L, 0xffff_ffff_ffff_ffffL, 0x1_0000_0000L, -RAM};
+    static final int[] LENGTHS = {1, 16, 512, 513, 1024, 0x1001, 0, 0x1000, -1};
     static final int[] REQUEST_TYPES = {0, 1, 4, 8, 11, 13, 2, 0xff};
 
     private static final Logger QUIET = Logger.getLogger("io.jkvm");
@@ -177,7 +178,7 @@ class VirtioBlockMmioFuzzTest {
                     long table = in.consumeBoolean() ? DESC : DATA + 0x2000;
                     long d = table + 16L * in.consumeInt(0, 15);
                     memory.writeLong(d, in.consumeBoolean() ? in.pickValue(ADDRESSES) + in.consumeInt(0, 0x3ff) : in.consumeLong());
-                    memory.writeInt(d + 8, in.consumeBoolean() ? in.pickValue(new int[] {1, 16, 512, 513, 1024, 0x1001, 0}) : in.consumeInt());
+                    memory.writeInt(d + 8, in.consumeBoolean() ? in.pickValue(LENGTHS) : in.consumeInt());
                     memory.writeShort(d + 12, (short) in.consumeInt(0, 7));
                     memory.writeShort(d + 14, (short) in.consumeInt(0, 17));
                 }
@@ -229,9 +230,14 @@ class VirtioBlockMmioFuzzTest {
                 memory.writeInt(data + 12, in.consumeInt(0, 1));
             }
             boolean deviceWrites = type == 0 || type == 8;
+            long statusLength = 1;
+            if (in.consumeBoolean()) { // a hostile status buffer: outside RAM, at the top of the address space
+                status = in.pickValue(ADDRESSES) + in.consumeInt(0, 0x3ff);
+                statusLength = in.pickValue(LENGTHS) & 0xffff_ffffL;
+            }
             long[][] buffers = dataLength == 0
-                    ? new long[][] {{header, 16, 0}, {status, 1, 2}}
-                    : new long[][] {{header, 16, 0}, {data, dataLength, deviceWrites ? 2 : 0}, {status, 1, 2}};
+                    ? new long[][] {{header, 16, 0}, {status, statusLength, 2}}
+                    : new long[][] {{header, 16, 0}, {data, dataLength, deviceWrites ? 2 : 0}, {status, statusLength, 2}};
             long table = indirect ? DATA + 0x2000 : DESC;
             int first = indirect ? 0 : head;
             for (int i = 0; i < buffers.length; i++) {
@@ -272,7 +278,7 @@ class VirtioBlockMmioFuzzTest {
             boolean ready = q.ready();
             int size = q.size();
             long used = q.usedRing();
-            int usedIdx = ready && memory.contains(used, 4) ? memory.readShort(used + 2) & 0xffff : 0;
+            int usedIdx = q.usedIndex(); // the device's own count: the guest may overwrite the ring's copy
 
             transport.serviceQueue(0);
 
@@ -281,7 +287,7 @@ class VirtioBlockMmioFuzzTest {
             if (!ready) {
                 assertArrayEquals(before, after, "a queue that is not ready wrote guest RAM");
             } else {
-                int done = ((memory.readShort(used + 2) & 0xffff) - usedIdx) & 0xffff;
+                int done = (q.usedIndex() - usedIdx) & 0xffff;
                 assertTrue(done <= size, done + " chains completed in one service of a queue of " + size);
                 checkWrites(before, after, size, q.descriptorTable(), used);
             }
