@@ -333,7 +333,8 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
 
     /**
      * Runs on queue {@code index}'s I/O thread after each notification (the fuzz harness calls it directly,
-     * without the thread). What the device throws, an Error included, goes to {@link #deviceFailed}.
+     * without the thread, and sees what the device throws). On the thread, what the device throws, an Error
+     * included, goes to {@link #deviceFailed}.
      */
     void serviceQueue(int index) {
         Virtqueue q = queues[index];
