@@ -18,8 +18,9 @@
 # test by moving it into the harness's committed inputs directory. The last lines of each log (executions,
 # coverage "cov:" = instrumented edges reached, "ft:" = features, corpus size) are printed at the end.
 #
-# FUZZ_MERGE=1 scripts/fuzz.sh 0 HARNESS: instead of fuzzing, add to the committed inputs those generated
-# inputs that reach coverage the committed ones do not (libFuzzer -merge=1); review and commit them.
+# FUZZ_MERGE=1 scripts/fuzz.sh 0 HARNESS: instead of fuzzing, add to the committed inputs a small set of
+# generated inputs that covers the edges the committed ones miss (libFuzzer -merge=1 over edges only,
+# -use_counters=0, so the committed corpus stays small); review and commit them.
 # FUZZ_KEEP_GOING=N: go on after a finding, up to N distinct findings (default 1: stop at the first).
 #
 # Needs the modules built: mvn -o -B install -DskipTests (or mvn test-compile on the modules).
@@ -60,10 +61,12 @@ for h in "${harnesses[@]}"; do
         # Adds to the committed inputs the generated inputs that reach coverage they do not (libFuzzer -merge=1).
         echo "fuzz: merging $out/corpus into $inputs (log: $out/merge.log)"
         java -Xmx2g -cp "$own:$deps" com.code_intelligence.jazzer.Jazzer \
-            --target_class="$class" --target_method="$h" -merge=1 -timeout=10 -max_len="$maxlen" \
-            "$inputs" "$out/corpus" >"$out/merge.log" 2>&1
+            --target_class="$class" --target_method="$h" -merge=1 -use_counters=0 -timeout=10 \
+            -max_len="$maxlen" "$inputs" "$out/corpus" >"$out/merge.log" 2>&1
         rc=$?
-        tail -2 "$out/merge.log"
+        tail -1 "$out/merge.log"
+        set -e
+        continue
     else
         echo "fuzz: $h for ${seconds}s (log: $out/log)"
         java -Xmx2g -cp "$own:$deps" com.code_intelligence.jazzer.Jazzer \
