@@ -96,12 +96,14 @@ class CrashConsistencyTest {
         long start = System.nanoTime();
         for (int round = 0; round < ROUNDS; round++) {
             // Mostly after some records (a kill between write, flush and the printed line), sometimes early.
-            int afterRecords = random.nextInt(4) == 0 ? -1 : random.nextInt(40);
-            int delayMillis = random.nextInt(afterRecords < 0 ? 8000 : 300);
+            int afterRecords = random.nextInt(4) == 0 ? -1 : random.nextInt(15);
+            int delayMillis = random.nextInt(afterRecords < 0 ? 6000 : 300);
             Round r = runRound(vmlinux, initramfs, data, frozen, round, afterRecords, delayMillis);
             durable.addAll(r.durable);
-            report.append(String.format("round %d: kill after %s + %d ms, %d durable records, %.1f s%n", round,
-                    afterRecords < 0 ? "start" : afterRecords + " records", delayMillis, r.durable.size(), r.seconds));
+            String line = String.format("round %d: kill after %s + %d ms, %d durable records, %.1f s%n", round,
+                    afterRecords < 0 ? "start" : afterRecords + 1 + " records", delayMillis, r.durable.size(), r.seconds);
+            report.append(line);
+            System.out.print("crash test " + line);
 
             assertFalse(r.console.contains("RO-WRITE-ACCEPTED"), "a write to the read-only disk succeeded:\n" + r.console);
             assertFalse(r.console.contains("WRITE-FAILED"), "a record write failed:\n" + r.console);
@@ -154,7 +156,7 @@ class CrashConsistencyTest {
             }
             exit = jkvm.waitFor(); // the output ended: jkvm was killed or ended by itself
         } finally {
-            jkvm.destroyForcibly();
+            jkvm.toHandle().destroyForcibly();
             jkvm.waitFor(30, TimeUnit.SECONDS);
             watchdog.interrupt();
             if (killer != null) killer.join();
@@ -168,7 +170,10 @@ class CrashConsistencyTest {
         return new Round(durable, console.toString(), seconds);
     }
 
-    /** Process.destroyForcibly is SIGKILL on Linux. */
+    /**
+     * SIGKILL after {@code millis}: ProcessHandle.destroyForcibly, which only sends the signal (Process.destroy*
+     * would also close our end of jkvm's stdout, losing what it printed just before it died).
+     */
     private static Thread killAfter(Process process, int millis) {
         Thread t = new Thread(() -> {
             try {
@@ -176,7 +181,7 @@ class CrashConsistencyTest {
             } catch (InterruptedException e) {
                 return; // the round ended first
             }
-            process.destroyForcibly();
+            process.toHandle().destroyForcibly();
         }, "sigkill");
         t.setDaemon(true);
         t.start();
