@@ -366,11 +366,17 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         }
     }
 
+    /** Queue {@code index}, for the fuzz harness and tests of this package. */
+    Virtqueue queue(int index) {
+        return queues[index];
+    }
+
     /**
-     * Services queue {@code index} (see {@link #serviceUnlessPaused}). What the device throws, an Error
+     * Services queue {@code index} (see {@link #serviceUnlessPaused}; the fuzz harness calls it directly,
+     * without the thread, and sees what the device throws). On the thread, what the device throws, an Error
      * included, goes to the I/O thread's failure handler, {@link #deviceFailed}.
      */
-    private void serviceQueue(int index) {
+    void serviceQueue(int index) {
         Virtqueue q = queues[index];
         int epoch = interrupts.epoch(); // before Status: what this service raises belongs to this incarnation
         int s = status;

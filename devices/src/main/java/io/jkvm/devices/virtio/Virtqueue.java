@@ -99,6 +99,16 @@ public final class Virtqueue {
         return broken;
     }
 
+    /** The driver's Queue Size (QueueNum); meaningful while {@link #ready()}. */
+    synchronized int size() {
+        return size;
+    }
+
+    /** The device's used index (free-running, 16 bits): chains returned since the queue was enabled. */
+    synchronized int usedIndex() {
+        return nextUsed;
+    }
+
     synchronized long descriptorTable() {
         return descriptorTable;
     }
