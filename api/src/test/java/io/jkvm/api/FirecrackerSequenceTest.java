@@ -9,6 +9,7 @@ import io.jkvm.boot.GuestArtifacts;
 import io.jkvm.boot.initramfs.Initramfs;
 import io.jkvm.cli.ExitCode;
 import io.jkvm.kvm.RunOutcome;
+import io.jkvm.kvm.Kvm;
 import io.jkvm.testing.KvmTests;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,6 +75,9 @@ class FirecrackerSequenceTest {
     @Test
     void gettingStartedPauseResumeAndCtrlAltDel() throws Exception {
         KvmTests.assumeKvm();
+        // A stock distribution kernel cannot run user space on PVM (its user-mode SYSCALL lands in kernel code
+        // at CPL3: ../shared/platform.md), and jkvm's own kernel has no keyboard driver for Ctrl-Alt-Del yet.
+        Assumptions.assumeFalse(Kvm.isPvm(), "Debian's cloud kernel cannot run user space on a PVM host");
         try {
             sequence();
         } catch (Exception | AssertionError e) {
