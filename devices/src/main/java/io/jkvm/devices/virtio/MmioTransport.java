@@ -101,7 +101,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
                 queues[i] = new Virtqueue(memory, device.maxQueueSize(), log);
                 notify[i] = new EventFd();
                 int index = i;
-                workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceQueue(index));
+                workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceQueue(index), () -> readinessFd(index));
             }
         } catch (RuntimeException e) {
             for (EventFd fd : notify) if (fd != null) fd.close();
@@ -310,6 +310,13 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         driverFeatures = 0;
         deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
         interruptStatus.set(0);
+    }
+
+    /** The device's readiness fd for queue {@code index} while the device is live and the queue ready, else -1. */
+    private int readinessFd(int index) {
+        int s = status;
+        if ((s & DeviceStatus.DRIVER_OK) == 0 || (s & DeviceStatus.DEVICE_NEEDS_RESET) != 0 || !queues[index].ready()) return -1;
+        return device.readinessFd(index);
     }
 
     /** Runs on queue {@code index}'s I/O thread after each notification. Never throws. */

@@ -34,6 +34,16 @@ public interface VirtioDevice extends AutoCloseable {
 
     void processQueue(int index, Virtqueue queue);
 
+    /**
+     * A host file descriptor whose readability also wakes queue {@code index}'s I/O thread (besides the
+     * driver's notifications), or -1 for none. Asked by that thread before each wait and only while the
+     * device is live, so a device returns one only when it can use the wake-up (e.g. a network device
+     * whose receive queue has room, for its TAP); otherwise a ready fd would wake the thread in a loop.
+     */
+    default int readinessFd(int index) {
+        return -1;
+    }
+
     /** Called when the driver resets the device (status 0). */
     default void reset() {}
 
