@@ -5,6 +5,7 @@ import io.jkvm.boot.machine.DiskSpec;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
+import io.jkvm.boot.machine.NetSpec;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.RunOutcome;
 import java.io.PrintWriter;
@@ -46,6 +47,10 @@ final class RunCommand implements Callable<Integer> {
             description = "a raw disk image as a virtio-blk device; repeatable")
     List<String> disks = new ArrayList<>();
 
+    @Option(names = "--net", paramLabel = "tap=NAME[,mac=02:..][,mtu=N][,id=ID]",
+            description = "a virtio-net device over the TAP NAME (created if absent: needs CAP_NET_ADMIN); repeatable")
+    List<String> nets = new ArrayList<>();
+
     @Option(names = "--no-rng", description = "no virtio-rng device")
     boolean noRng;
 
@@ -70,6 +75,7 @@ final class RunCommand implements Callable<Integer> {
         };
         MachineConfig config = MachineConfig.of(kernel, Optional.ofNullable(initrd), MemorySize.parse(memory), cpus)
                 .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
+                .withNets(nets.stream().map(NetSpec::parse).toList())
                 .withDiscovery(how);
         if (pvmQuirks) config = config.withForcedPvmQuirks(true);
         PrintWriter err = spec.commandLine().getErr();

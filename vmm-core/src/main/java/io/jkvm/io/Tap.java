@@ -48,7 +48,7 @@ public final class Tap implements FrameChannel {
                     case Native.EPERM -> " (creating a TAP needs CAP_NET_ADMIN; to use an existing one, create it"
                             + " for this user: ip tuntap add dev " + name + " mode tap user $USER)";
                     case Native.EBUSY -> " (another process is attached to it)";
-                    case Native.EINVAL -> " (is it a TUN rather than a TAP device?)";
+                    case Native.EINVAL -> " (an interface of that name exists and is no TAP)";
                     default -> "";
                 });
             }

@@ -47,7 +47,7 @@ public final class Initramfs {
             "md5sum", "dd", "nproc", "dmesg", "head", "tail", "ls", "mkdir", "rm", "cp", "mv", "ln",
             "grep", "sed", "awk", "wc", "cut", "tr", "cmp", "hexdump", "od", "xxd", "uname", "ps",
             "kill", "env", "date", "stat", "free", "df", "ip", "ifconfig", "mknod", "chmod", "seq",
-            "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock");
+            "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock", "ping", "nc");
 
     /** /dev/console, needed before devtmpfs is mounted (Linux devices.txt: char 5:1). */
     private static final int CONSOLE_MAJOR = 5;
