@@ -10,7 +10,10 @@ final class NetHeader {
 
     /** With VIRTIO_F_VERSION_1 the header always has num_buffers, so it is 12 bytes (§5.1.6.1). */
     static final int SIZE = 12;
+    static final int GSO_TYPE = 1;
     static final int NUM_BUFFERS = 10;
+    /** gso_type values: VIRTIO_NET_HDR_GSO_NONE, and the ECN bit that may go with any of them. */
+    static final int GSO_NONE = 0, GSO_ECN = 0x80;
 
     /** 14: destination and source address, EtherType (IEEE 802.3). */
     static final int ETHERNET_HEADER = 14;

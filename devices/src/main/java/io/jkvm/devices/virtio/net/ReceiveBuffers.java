@@ -88,13 +88,20 @@ final class ReceiveBuffers {
     /**
      * Returns the chains a frame of {@code length} bytes (header included) was read into, with their used
      * lengths and num_buffers set in the header (§5.1.6.4: 1 without MRG_RXBUF), published at once so the
-     * driver never sees part of a frame. A frame longer than the room was cut short by the read: it is
-     * dropped and the buffers stay held. Returns whether the frame was delivered.
+     * driver never sees part of a frame. Dropped instead, the buffers staying held: a frame longer than the
+     * room (the read cut it short), and one without GSO longer than {@code maxPlainLength} (§5.1.6.4: with
+     * VIRTIO_NET_F_MTU, no frame beyond the MTU but a GSO one). Returns whether the frame was delivered.
      */
-    boolean deliver(Virtqueue queue, long length) {
+    boolean deliver(Virtqueue queue, long length, long maxPlainLength) {
+        GuestMemory memory = queue.memory();
         if (length > bytes) {
             log.warnOnce("rx-too-long", "a " + length + "-byte frame from the TAP is longer than the " + bytes
                     + " bytes of receive buffers; dropped (is the TAP's MTU above the guest's?)");
+            return false;
+        }
+        if (length > maxPlainLength && (memory.readByte(headerByte(NetHeader.GSO_TYPE)) & ~NetHeader.GSO_ECN) == NetHeader.GSO_NONE) {
+            log.warnOnce("rx-above-mtu", "a " + length + "-byte frame from the TAP exceeds the MTU the guest was"
+                    + " given; dropped (set the TAP's MTU to the guest's)");
             return false;
         }
         int used = 0;
@@ -105,24 +112,20 @@ final class ReceiveBuffers {
             left -= take;
             usedBytes += capacities[used];
         }
-        writeNumBuffers(queue.memory(), used);
+        // num_buffers, le16; the header may be split over the first chain's buffers
+        memory.writeByte(headerByte(NetHeader.NUM_BUFFERS), (byte) used);
+        memory.writeByte(headerByte(NetHeader.NUM_BUFFERS + 1), (byte) (used >>> 8));
         queue.publishUsed();
         drop(used, usedBytes);
         return true;
     }
 
-    /** num_buffers, le16 at offset 10 of the header, which may be split over the first chain's buffers. */
-    private void writeNumBuffers(GuestMemory memory, int used) {
-        for (int b = 0; b < 2; b++) {
-            long offset = NetHeader.NUM_BUFFERS + b;
-            for (int i = 0; i < segmentEnds[0]; i++) {
-                if (offset < lengths[i]) {
-                    memory.writeByte(addresses[i] + offset, (byte) (used >>> (8 * b)));
-                    break;
-                }
-                offset -= lengths[i];
-            }
-        }
+    /** The guest address of byte {@code offset} of the header, in the first chain (which holds all of it). */
+    private long headerByte(int offset) {
+        long left = offset;
+        int i = 0;
+        while (left >= lengths[i]) left -= lengths[i++];
+        return addresses[i] + left;
     }
 
     /** Forgets the first {@code count} chains, moving the others to the front. */

@@ -72,6 +72,8 @@ public final class VirtioNet implements VirtioDevice {
     // Set by activate (before DRIVER_OK is visible to the I/O threads), read by them.
     private boolean mergeable;
     private long rxRoom;
+    /** The longest frame without GSO the driver may get: unlimited unless it accepted VIRTIO_NET_F_MTU. */
+    private long maxPlainFrame;
     /** Whether the receive queue has room and found the TAP empty: then the TAP's readiness wakes it. */
     private volatile boolean awaitingFrames;
 
@@ -130,9 +132,11 @@ public final class VirtioNet implements VirtioDevice {
     @Override
     public void activate(long negotiated) {
         mergeable = (negotiated & VIRTIO_NET_F_MRG_RXBUF) != 0;
-        int negotiatedMtu = (negotiated & VIRTIO_NET_F_MTU) != 0 ? mtu : NetHeader.DEFAULT_MTU;
-        rxRoom = (negotiated & GUEST_GSO) != 0 ? NetHeader.MAX_GSO_FRAME
-                : NetHeader.SIZE + NetHeader.ETHERNET_HEADER + NetHeader.VLAN_TAG + negotiatedMtu;
+        boolean mtuNegotiated = (negotiated & VIRTIO_NET_F_MTU) != 0;
+        long mtuFrame = NetHeader.SIZE + NetHeader.ETHERNET_HEADER + NetHeader.VLAN_TAG
+                + (mtuNegotiated ? mtu : NetHeader.DEFAULT_MTU);
+        rxRoom = (negotiated & GUEST_GSO) != 0 ? NetHeader.MAX_GSO_FRAME : mtuFrame;
+        maxPlainFrame = mtuNegotiated ? mtuFrame : Long.MAX_VALUE;
         int offloads = 0;
         if ((negotiated & VIRTIO_NET_F_GUEST_CSUM) != 0) {
             offloads = Tun.TUN_F_CSUM;
@@ -187,7 +191,7 @@ public final class VirtioNet implements VirtioDevice {
                 awaitingFrames = true;
                 return;
             }
-            rx.deliver(queue, length);
+            rx.deliver(queue, length, maxPlainFrame);
         }
         awaitingFrames = true;
     }

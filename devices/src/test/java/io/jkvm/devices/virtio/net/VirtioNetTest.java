@@ -137,6 +137,19 @@ class VirtioNetTest {
     }
 
     @Test
+    void withTheMtuNegotiatedNoPlainFrameBeyondItReachesTheDriver() throws Exception {
+        driver.start(VirtioFeature.VERSION_1 | VIRTIO_NET_F_MRG_RXBUF | VIRTIO_NET_F_MTU);
+        driver.postReceiveBuffers(16, 4096);
+        tap.push(frame(14 + 9000 + 4 + 1, 12)); // one byte beyond MTU 9000 with a VLAN tag
+        byte[] fits = frame(14 + 9000, 13);
+        tap.push(fits);
+        VirtioNetDriver.Received r = driver.awaitReceive();
+        assertNotNull(r);
+        assertArrayEquals(payload(fits), r.frame());
+        assertEquals(0, driver.pendingUsed());
+    }
+
+    @Test
     void bigReceiveChainWithoutMergeableBuffers() throws Exception {
         driver.start(ALL_OFFLOADS);
         driver.postBigReceiveChain(17, 4096); // as Linux's big packets: 17 pages
