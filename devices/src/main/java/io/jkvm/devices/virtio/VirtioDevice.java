@@ -12,7 +12,7 @@ package io.jkvm.devices.virtio;
  * {@link #activate} and {@link #reset} run on a vCPU thread while no queue is being processed.
  */
 public interface VirtioDevice extends AutoCloseable {
-    /** The device ID of virtio 1.2 §5 (2 = block, 4 = entropy). */
+    /** The device ID of virtio 1.2 §5 (1 = network, 2 = block, 4 = entropy). */
     int deviceId();
 
     /** Offered features, including {@link VirtioFeature#TRANSPORT_FEATURES}. */

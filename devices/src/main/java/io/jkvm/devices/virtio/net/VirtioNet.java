@@ -216,7 +216,7 @@ public final class VirtioNet implements VirtioDevice {
         try {
             channel.send(tx);
         } catch (IOException e) {
-            log.errorOnce("tx-io", "writing a frame to the TAP failed (is it up? further failures not logged)", e);
+            log.warnOnce("tx-io", e.getMessage() + "; frame dropped (is the TAP up?)");
         }
     }
 }
