@@ -27,6 +27,10 @@ build_initramfs() {
     (cd "$work/extra" && echo bench.sh | cpio -o -H newc --quiet) >> "$work/initramfs.cpio"
 }
 
+# qemu_cmdline "... -- COMMAND": the command line as jkvm hands it to the kernel, with the word JKVM-COMMAND
+# (Initramfs.COMMAND_MARKER) after ` -- `: jkvm's /init runs only the words after it, so QEMU needs it too.
+qemu_cmdline() { echo "${1/ -- / -- JKVM-COMMAND }"; }
+
 # vm_stats_dir PID: sets stats_dir to KVM's debugfs directory of the one VM of process PID. KVM names
 # it <thread id>-<vm fd> after the thread that called KVM_CREATE_VM: QEMU's main thread, but for
 # jkvm a JVM thread whose id is not the process id.

@@ -100,7 +100,7 @@ vmm_command() {
         # i.e. after ` -- `, where they would become arguments of /init.
         qemu) vmm_cmd=(qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off -enable-kvm -cpu host
                        -smp 1 -m "$memory" -nographic -no-reboot
-                       -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$cmdline"
+                       -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$(qemu_cmdline "$cmdline")"
                        -drive id=disk0,file="$work/disk.img",format=raw,if=none -device virtio-blk-device,drive=disk0) ;;
     esac
 }

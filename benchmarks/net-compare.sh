@@ -82,7 +82,7 @@ vmm_command() {
         # acpi=on and auto-kernel-cmdline=off as in guest-compare.sh
         qemu) vmm_cmd=(ip netns exec "$netns" qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off
                        -enable-kvm -cpu host -smp 1 -m "$memory" -nographic -no-reboot
-                       -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$cmdline"
+                       -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$(qemu_cmdline "$cmdline")"
                        -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vhost=off"
                        -device virtio-net-device,netdev=net0) ;;
     esac
