@@ -1,8 +1,17 @@
 # compare-lib.sh — what the side-by-side scripts (guest-compare.sh, net-compare.sh) share: running a
 # VMM with the guest's serial console as a coprocess, checkpoints at which KVM's per-VM exit counters are
-# read, recording results and printing medians and ratios. Sourced; the caller sets bench (its name for
-# messages), work, kernel, busybox, jar, rounds, step_timeout, kvm_stats and debugfs, and defines
-# vmm_command and on_checkpoint.
+# read, recording results and printing medians and ratios. Sourced after the caller has set bench (its name
+# for messages) and root; the caller then sets work and rounds and defines vmm_command and on_checkpoint.
+
+cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
+kernel=${KERNEL:-$cache/guest/vmlinux}
+busybox=$cache/guest/busybox
+step_timeout=${STEP_TIMEOUT:-900}
+jar=$root/boot/target/jkvm.jar
+debugfs=/sys/kernel/debug
+kvm_stats="exits io_exits mmio_exits halt_exits irq_exits"
+# jkvm's default command line (MachineConfig.DEFAULT_CMDLINE), given to both VMMs.
+cmdline_base="console=ttyS0 quiet panic=-1 reboot=k"
 
 die() { echo "$bench: $*" >&2; exit 1; }
 

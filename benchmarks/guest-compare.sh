@@ -43,20 +43,11 @@ set -euo pipefail
 bench=guest-compare
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
-rounds=${ROUNDS:-5}
-dd_mib=${DD_MIB:-256}
-kernel=${KERNEL:-$cache/guest/vmlinux}
-busybox=$cache/guest/busybox
-step_timeout=${STEP_TIMEOUT:-900}
-jar=$root/boot/target/jkvm.jar
-debugfs=/sys/kernel/debug
-kvm_stats="exits io_exits mmio_exits halt_exits irq_exits"
-# jkvm's default command line (MachineConfig.DEFAULT_CMDLINE), given to both VMMs.
-cmdline_base="console=ttyS0 quiet panic=-1 reboot=k"
-memory=256M
 # shellcheck source=compare-lib.sh
 . "$here/compare-lib.sh"
+rounds=${ROUNDS:-5}
+dd_mib=${DD_MIB:-256}
+memory=256M
 on_checkpoint() { :; }
 
 # The guest side: checkpoints for the host, and the two timed dd runs.

@@ -23,22 +23,14 @@ set -euo pipefail
 bench=net-compare
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
+# shellcheck source=compare-lib.sh
+. "$here/compare-lib.sh"
 rounds=${ROUNDS:-3}
 mib=${MIB:-256}
-kernel=${KERNEL:-$cache/guest/vmlinux}
-busybox=$cache/guest/busybox
-step_timeout=${STEP_TIMEOUT:-900}
-jar=$root/boot/target/jkvm.jar
-debugfs=/sys/kernel/debug
-kvm_stats="exits io_exits mmio_exits halt_exits irq_exits"
-cmdline_base="console=ttyS0 quiet panic=-1 reboot=k"
 memory=512M
 netns=jkvm-bench-$$
 tap=jkvmbench0
 host_ip=10.0.2.1 guest_ip=10.0.2.2
-# shellcheck source=compare-lib.sh
-. "$here/compare-lib.sh"
 
 write_guest_script() {
     cat > "$1" <<EOF
