@@ -4,7 +4,7 @@
 # for messages) and root; the caller then sets work and rounds and defines vmm_command and on_checkpoint.
 
 cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
-kernel=${KERNEL:-$cache/guest/vmlinux}
+kernel=${KERNEL:-$cache/guest/vmlinux-compare}
 busybox=$cache/guest/busybox
 step_timeout=${STEP_TIMEOUT:-900}
 jar=$root/boot/target/jkvm.jar
@@ -12,6 +12,14 @@ debugfs=/sys/kernel/debug
 kvm_stats="exits io_exits mmio_exits halt_exits irq_exits"
 # jkvm's default command line (MachineConfig.DEFAULT_CMDLINE), given to both VMMs.
 cmdline_base="console=ttyS0 quiet panic=-1 reboot=k"
+qemu_cpu=host
+# jkvm's PVM quirk set (PvmQuirks.KERNEL_SWITCHES), for QEMU on a PVM host; jkvm adds it by itself.
+pvm_switches="noxsave nofsgsbase nopku clearcpuid=141,145,151,158,298,306,308,534"
+qemu_switches=
+if [ -d /sys/module/kvm_pvm ]; then
+    qemu_cpu=host,-arch-capabilities,-cx16
+    qemu_switches=" $pvm_switches"
+fi
 
 die() { echo "$bench: $*" >&2; exit 1; }
 
@@ -21,7 +29,11 @@ require_kvm() {
     [ -d "$debugfs/kvm" ] || mount -t debugfs debugfs "$debugfs" 2>/dev/null || true
     [ -d "$debugfs/kvm" ] || die "no $debugfs/kvm (KVM's exit counters; run as root)"
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed"
-    [ -f "$kernel" ] || die "no kernel $kernel (guests/linux/build-guests.sh builds it)"
+    if [ ! -f "$kernel" ] && [ -z "${KERNEL:-}" ]; then
+        echo "$bench: building the comparison kernel (first use; 15-25 minutes on 2 cores)" >&2
+        bash "$root/guests/linux/build-kernel.sh" compare >/dev/null
+    fi
+    [ -f "$kernel" ] || die "no kernel $kernel"
     [ -f "$busybox" ] || die "no busybox $busybox (guests/linux/build-guests.sh fetches it)"
 }
 
@@ -35,10 +47,6 @@ build_initramfs() {
     "$1" "$work/extra/bench.sh"
     (cd "$work/extra" && echo bench.sh | cpio -o -H newc --quiet) >> "$work/initramfs.cpio"
 }
-
-# qemu_cmdline "... -- COMMAND": the command line as jkvm hands it to the kernel, with the word JKVM-COMMAND
-# (Initramfs.COMMAND_MARKER) after ` -- `: jkvm's /init runs only the words after it, so QEMU needs it too.
-qemu_cmdline() { echo "${1/ -- / -- JKVM-COMMAND }"; }
 
 # vm_stats_dir PID: sets stats_dir to KVM's debugfs directory of the one VM of process PID. KVM names
 # it <thread id>-<vm fd> after the thread that called KVM_CREATE_VM: QEMU's main thread, but for
@@ -56,9 +64,9 @@ vm_stats_dir() {
 kvm_counters() {
     local stat value out=
     for stat in $kvm_stats; do
-        value=NA
-        [ -r "$stats_dir/$stat" ] && read -r value < "$stats_dir/$stat"
-        out+=" $stat=$value"
+        # PVM hosts have the files but refuse to read them (EPERM): NA, and jkvm's --exit-stats remain.
+        read -r value < "$stats_dir/$stat" 2>/dev/null || value=NA
+        out+=" $stat=${value:-NA}"
     done
     echo "$out"
 }

@@ -18,8 +18,19 @@
 # the checkpoints cost themselves is counted too, equally for both: the end checkpoint's console
 # line and the echo of the host's newline (a few dozen port I/O exits to the UART).
 #
+# The kernel: the comparison variant of jkvm's minimal kernel (guests/linux/build-kernel.sh compare, built
+# here on first use), for both VMMs. On PVM hosts guest kernel code runs through KVM's instruction
+# emulator, which cannot deliver int3 and lacks fwait; jkvm handles both exits itself, QEMU stops at
+# the int3 self-test of the test kernel. The variant has no int3 self-test and no fwait on task exit,
+# and no other int3 (no jump labels, ftrace, kprobes or dynamic preemption in jkvm.config; static calls
+# are only patched while booting, without int3), so both VMMs boot the same kernel everywhere.
+# On a PVM host (/sys/module/kvm_pvm) QEMU also gets what jkvm applies by itself there: CPUID without
+# CX16 and no ARCH_CAPABILITIES MSR (-cpu host,-arch-capabilities,-cx16) and the kernel switches of
+# jkvm's PVM quirk set (PvmQuirks.KERNEL_SWITCHES; KernelCmdlineTest keeps the two lists equal).
+#
 # How the guest is driven: the serial console is the VMM's stdin/stdout, a bash coprocess. The kernel
-# command line ends with ` -- sh /bench.sh STEP`; jkvm's /init runs that command and prints
+# command line ends with ` -- JKVM-COMMAND sh /bench.sh STEP` (jkvm writes that marker itself; QEMU is
+# given it, so that jkvm's /init sees the same words from both); jkvm's /init runs that command and prints
 # JKVM-EXIT=<status>. /bench.sh (written below) prints "@@ NAME [VALUES]" at each checkpoint and
 # waits for a newline on the console; this script reads KVM's counters, then sends the newline.
 # The initramfs is jkvm's (`jkvm.jar initramfs --busybox`) with a second cpio archive holding
@@ -32,7 +43,7 @@
 # Usage: benchmarks/guest-compare.sh      (as root: debugfs; needs /dev/kvm and qemu-system-x86_64)
 #   ROUNDS (5)        rounds; each boots jkvm, then QEMU, once for the boot and once for the disk
 #   DD_MIB (256)      image size and dd count, MiB
-#   KERNEL ($JKVM_CACHE/guest/vmlinux)    a kernel both VMMs boot: vmlinux (PVH entry) or bzImage
+#   KERNEL ($JKVM_CACHE/guest/vmlinux-compare)    a kernel both VMMs boot: vmlinux (PVH entry) or bzImage
 #   STEP_TIMEOUT (900) seconds to wait for the next console line before giving up
 # Without /dev/kvm:   scripts/nested-kvm.sh env ROUNDS=1 benchmarks/guest-compare.sh
 #   (nested-kvm.sh passes on only PATH and JKVM_* variables, hence `env`).
@@ -82,16 +93,17 @@ build() {
 # vmm_command VMM STEP: sets vmm_cmd to the VMM's command line; both get the same kernel, initramfs,
 # kernel command line, memory, vCPUs and disk.
 vmm_command() {
-    local cmdline="$cmdline_base -- sh /bench.sh $2"
+    local command="-- JKVM-COMMAND sh /bench.sh $2"
     case $1 in
         jkvm) vmm_cmd=(java -jar "$jar" run --kernel "$kernel" --initrd "$work/initramfs.cpio"
-                       --cmdline "$cmdline" --memory "$memory" --cpus 1 --disk "$work/disk.img" --no-rng --exit-stats) ;;
+                       --cmdline "$cmdline_base $command" --memory "$memory" --cpus 1 --disk "$work/disk.img" --no-rng --exit-stats) ;;
         # acpi=on: the disk is found through the DSDT, as with jkvm. auto-kernel-cmdline=off: no
         # virtio_mmio.device= words from QEMU, which appends them at the END of the command line,
         # i.e. after ` -- `, where they would become arguments of /init.
-        qemu) vmm_cmd=(qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off -enable-kvm -cpu host
+        qemu) vmm_cmd=(qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off -enable-kvm -cpu "$qemu_cpu"
                        -smp 1 -m "$memory" -nographic -no-reboot
-                       -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$(qemu_cmdline "$cmdline")"
+                       -kernel "$kernel" -initrd "$work/initramfs.cpio"
+                       -append "$cmdline_base$qemu_switches $command"
                        -drive id=disk0,file="$work/disk.img",format=raw,if=none -device virtio-blk-device,drive=disk0) ;;
     esac
 }

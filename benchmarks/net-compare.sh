@@ -15,7 +15,7 @@
 # Nothing outside the namespace is addressed. Both TAPs get the guest's offloads (IFF_VNET_HDR).
 #
 # Usage: benchmarks/net-compare.sh    (as root: namespaces, TAPs, debugfs; needs /dev/kvm, qemu-system-x86_64)
-#   ROUNDS (3)   MIB (256)   KERNEL ($JKVM_CACHE/guest/vmlinux)   STEP_TIMEOUT (900) seconds per console line
+#   ROUNDS (3)   MIB (256)   KERNEL ($JKVM_CACHE/guest/vmlinux-compare, see guest-compare.sh)   STEP_TIMEOUT (900) seconds per console line
 # Without /dev/kvm:   scripts/nested-kvm.sh env ROUNDS=1 MIB=64 benchmarks/net-compare.sh
 # Prints, per metric, the median over the rounds for each VMM, the ratio jkvm/QEMU, then every round's value.
 set -euo pipefail
@@ -65,16 +65,16 @@ on_checkpoint() {
     esac
 }
 
-# vmm_command VMM: both run in the namespace, with the same kernel, initramfs, command line, memory and vCPU.
+# vmm_command VMM: both run in the namespace, with the same kernel, initramfs, command line, memory and vCPU;
+# the command line as in guest-compare.sh (JKVM-COMMAND given to both, QEMU's PVM settings).
 vmm_command() {
-    local cmdline="$cmdline_base -- sh /bench.sh $mib"
+    local command="-- JKVM-COMMAND sh /bench.sh $mib"
     case $1 in
         jkvm) vmm_cmd=(ip netns exec "$netns" java -jar "$jar" run --kernel "$kernel" --initrd "$work/initramfs.cpio"
-                       --cmdline "$cmdline" --memory "$memory" --cpus 1 --net "tap=$tap" --no-rng --exit-stats) ;;
-        # acpi=on and auto-kernel-cmdline=off as in guest-compare.sh
+                       --cmdline "$cmdline_base $command" --memory "$memory" --cpus 1 --net "tap=$tap" --no-rng --exit-stats) ;;
         qemu) vmm_cmd=(ip netns exec "$netns" qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off
-                       -enable-kvm -cpu host -smp 1 -m "$memory" -nographic -no-reboot
-                       -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$(qemu_cmdline "$cmdline")"
+                       -enable-kvm -cpu "$qemu_cpu" -smp 1 -m "$memory" -nographic -no-reboot
+                       -kernel "$kernel" -initrd "$work/initramfs.cpio" -append "$cmdline_base$qemu_switches $command"
                        -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vhost=off"
                        -device virtio-net-device,netdev=net0) ;;
     esac

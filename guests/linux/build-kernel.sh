@@ -4,15 +4,28 @@
 # The result is cached in $JKVM_CACHE/linux-<key>/ where <key> is the source package version plus a
 # hash of jkvm.config and the patches; an existing key is not rebuilt. $JKVM_CACHE/guest/bzImage and
 # $JKVM_CACHE/guest/vmlinux point at it. Prints the cache directory.
+#
+#   build-kernel.sh [compare]
+# `compare` builds the comparison variant for benchmarks/guest-compare.sh: patches-compare/*.patch on top
+# (no int3 self-test, no fwait on task exit, so that QEMU, which handles neither emulation gap of PVM,
+# boots it there too), linked as guest/bzImage-compare and guest/vmlinux-compare.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
+variant=${1:-}
+patches=("$here"/patches/*.patch)
+case $variant in
+    "") suffix= ;;
+    compare) suffix=-compare; patches+=("$here"/patches-compare/*.patch) ;;
+    *) log "unknown kernel variant '$variant' (known: compare)"; exit 2 ;;
+esac
+
 ensure_packages linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev cpio lz4 xz-utils
 
 src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-inputs_hash=$(cat "$here/jkvm.config" "$here"/patches/*.patch | sha256sum | cut -c1-16)
-key=6.1-$src_version-$inputs_hash
+inputs_hash=$(cat "$here/jkvm.config" "${patches[@]}" | sha256sum | cut -c1-16)
+key=6.1-$src_version$suffix-$inputs_hash
 out=$JKVM_CACHE/linux-$key
 
 if [ -f "$out/vmlinux" ] && [ -f "$out/bzImage" ]; then
@@ -23,7 +36,7 @@ else
     log "unpacking linux-source-6.1 $src_version into $work"
     tar -xf /usr/src/linux-source-6.1.tar.xz -C "$work"
     tree=$work/linux-source-6.1
-    for p in "$here"/patches/*.patch; do
+    for p in "${patches[@]}"; do
         log "applying $(basename "$p")"
         patch -d "$tree" -p1 --forward --quiet < "$p"
     done
@@ -52,6 +65,6 @@ else
     rm -rf "$out" && mv "$out.tmp" "$out"
     rm -rf "$work"
 fi
-link_guest "$out/bzImage" bzImage
-link_guest "$out/vmlinux" vmlinux
+link_guest "$out/bzImage" "bzImage$suffix"
+link_guest "$out/vmlinux" "vmlinux$suffix"
 echo "$out"

@@ -3,7 +3,8 @@
 
 usage: qemu-smoke.py KERNEL INITRAMFS [QEMU-ARGS...]    (default machine: -M pc)
 
-1. command mode: boots with "-- echo hello; nproc; uname -r" and expects JKVM-INIT-OK, hello,
+1. command mode: boots with "-- JKVM-COMMAND echo hello; nproc; uname -r" (the marker jkvm writes
+   itself before init's command) and expects JKVM-INIT-OK, hello,
    JKVM-EXIT=0 and QEMU ending by itself (poweroff -f);
 2. interactive mode: boots without a command, waits for JKVM-INIT-OK, types `echo $((6*7))`
    (expects 42), runs `sleep 30` and interrupts it with Ctrl-C (expects status 130), then
@@ -50,7 +51,7 @@ class Guest:
 
 
 def command_mode():
-    g = Guest(BASE + " -- echo hello; nproc; uname -r")
+    g = Guest(BASE + " -- JKVM-COMMAND echo hello; nproc; uname -r")
     try:
         t = g.expect("JKVM-INIT-OK", 900)
         g.expect("hello", 60)

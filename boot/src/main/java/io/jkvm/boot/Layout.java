@@ -3,6 +3,7 @@ package io.jkvm.boot;
 import io.jkvm.boot.acpi.VirtioMmioWindow;
 import io.jkvm.boot.loader.BootConfigException;
 import io.jkvm.boot.loader.MemorySize;
+import io.jkvm.kvm.Vm;
 import io.jkvm.memory.GuestMemory;
 import java.util.List;
 
@@ -169,8 +170,9 @@ public final class Layout {
             throw new BootConfigException("memory size " + memory + " bytes is not a multiple of 4 KiB");
         if (memory <= MMIO_HOLE_START) return List.of(new GuestMemory.Range(0, memory));
         long high = memory - MMIO_HOLE_START;
-        if (HIGH_RAM_START + high < HIGH_RAM_START)
-            throw new BootConfigException("memory size " + memory + " bytes is too large");
+        if (high > Vm.MAX_SLOT_BYTES || HIGH_RAM_START + high < HIGH_RAM_START)
+            throw new BootConfigException("memory size " + MemorySize.format(memory) + " is more than a KVM memory slot"
+                    + " holds above 4 GiB (" + MemorySize.format(Vm.MAX_SLOT_BYTES) + ")");
         return List.of(new GuestMemory.Range(0, MMIO_HOLE_START), new GuestMemory.Range(HIGH_RAM_START, high));
     }
 }

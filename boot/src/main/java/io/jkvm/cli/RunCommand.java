@@ -66,6 +66,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--exit-stats", description = "print VM exit counts and times per reason, port and MMIO address at exit")
     boolean exitStats;
 
+    @Option(names = "--boot-timeline", description = "print wall-clock marks of the boot at exit: JVM start, VM"
+            + " created, first serial byte, the kernel's initramfs and init messages (not shown with quiet), init's first line")
+    boolean bootTimeline;
+
     @Override
     public Integer call() throws Exception {
         VirtioDiscovery how = switch (discovery) {
@@ -82,10 +86,14 @@ final class RunCommand implements Callable<Integer> {
         try (HostConsole console = HostConsole.open(); Machine machine = Machine.create(config, console::write)) {
             console.startInput(machine::sendInput, machine::stop);
             RunOutcome outcome = machine.run();
+            machine.close(); // the console output drained (or given up on) before the count is read
+            if (bootTimeline) err.print(machine.bootTimeline().format());
             if (exitStats) {
                 List<ExitStats> stats = machine.exitStats();
                 for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
             }
+            long dropped = machine.droppedConsoleBytes();
+            if (dropped > 0) err.println("jkvm: " + dropped + " bytes of guest console output dropped (the console was not being read)");
             return exitCode(outcome, err);
         }
     }

@@ -76,12 +76,43 @@ class BadInputTest {
         assertRejected("initrd", "run", "--kernel", goodKernel().toString(), "--initrd", initrd.toString(), "--memory", "32M");
     }
 
+    private void assertMemoryRejected(String expected, String size) throws Exception {
+        assertRejected(expected, "run", "--kernel", goodKernel().toString(), "--memory", size);
+    }
+
     @Test
     void memoryTooSmallOrNotASize() throws Exception {
-        String kernel = goodKernel().toString();
-        assertRejected("minimum", "run", "--kernel", kernel, "--memory", "1M");
-        assertRejected("not a size", "run", "--kernel", kernel, "--memory", "lots");
-        assertRejected("not a size", "run", "--kernel", kernel, "--memory", "");
+        assertMemoryRejected("minimum", "1M");
+        assertMemoryRejected("not a size", "lots");
+        assertMemoryRejected("not a size", "");
+    }
+
+    /**
+     * More RAM than one KVM memory slot holds (KVM_MEM_MAX_NR_PAGES: 2^31 - 1 pages) or than this host has:
+     * one line, not an mmap ENOMEM or a KVM_SET_USER_MEMORY_REGION EINVAL with a stack trace.
+     */
+    @Test
+    void memoryBeyondKvmOrTheHost() throws Exception {
+        assertMemoryRejected("KVM memory slot", "1000000G");
+        assertMemoryRejected("KVM memory slot", "10000G");
+        assertMemoryRejected("this host", "4000G");
+    }
+
+    /** A bzImage that is not relocatable, preferring to run at {@code prefAddress}. */
+    private String nonRelocatableAt(String name, long prefAddress) throws Exception {
+        TestImages.BzImageBuilder b = new TestImages.BzImageBuilder();
+        b.relocatable = false;
+        b.prefAddress = prefAddress;
+        return file(name, b.build()).toString();
+    }
+
+    /** boot.rst: a kernel that is not relocatable runs at pref_address, which must be RAM above 1 MiB. */
+    @Test
+    void nonRelocatableKernelWithABadPrefAddress() throws Exception {
+        assertRejected("pref_address", "run", "--kernel", nonRelocatableAt("low.bzImage", 0x1_0000));
+        assertRejected("pref_address", "run", "--kernel", nonRelocatableAt("wraps.bzImage", 0xffff_ffff_ffff_f000L));
+        // 4 GiB, beyond the default 256 MiB of RAM
+        assertRejected("RAM", "run", "--kernel", nonRelocatableAt("high.bzImage", 0x1_0000_0000L));
     }
 
     @Test

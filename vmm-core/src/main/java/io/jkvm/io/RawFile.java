@@ -2,9 +2,9 @@ package io.jkvm.io;
 
 import io.jkvm.kvm.sys.LibC;
 import io.jkvm.kvm.sys.Native;
-import io.jkvm.kvm.sys.NativeException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,21 +14,31 @@ import java.nio.file.Path;
  * with the host addresses of the guest buffers ({@link IoVector}), so no byte passes through the Java
  * heap and a request of many buffers takes one system call. The file is
  * flock(2)ed (exclusive for read-write, shared for read-only) so that two VMs cannot write one image.
+ * Every call on the open descriptor goes through a {@link FileSyscalls}, the seam for fault injection.
  */
 public final class RawFile implements AutoCloseable {
     private final Path path;
     private final int fd;
     private final boolean readOnly;
+    private final FileSyscalls calls;
+    /** The errno of the first failed fdatasync, 0 if none: from then on writes and flushes fail. */
+    private volatile int writebackErrno;
     private boolean closed;
 
-    private RawFile(Path path, int fd, boolean readOnly) {
+    private RawFile(Path path, int fd, boolean readOnly, FileSyscalls calls) {
         this.path = path;
         this.fd = fd;
         this.readOnly = readOnly;
+        this.calls = calls;
     }
 
     /** Opens and locks {@code path}; throws IOException with a one-line reason on failure. */
     public static RawFile open(Path path, boolean readOnly) throws IOException {
+        return open(path, readOnly, FileSyscalls.HOST);
+    }
+
+    /** {@link #open(Path, boolean)} with the descriptor's I/O going through {@code calls}. */
+    public static RawFile open(Path path, boolean readOnly, FileSyscalls calls) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString(), null, "disk image not found");
         if (!Files.isRegularFile(path)) throw new IOException(path + ": not a regular file");
         int flags = (readOnly ? Native.O_RDONLY : Native.O_RDWR) | Native.O_CLOEXEC;
@@ -41,7 +51,7 @@ public final class RawFile implements AutoCloseable {
             throw new IOException(path + ": " + (errno == Native.EWOULDBLOCK
                     ? "image is in use by another process (locked)" : Native.strerror(errno)));
         }
-        return new RawFile(path, fd, readOnly);
+        return new RawFile(path, fd, readOnly, calls);
     }
 
     public Path path() {
@@ -52,8 +62,12 @@ public final class RawFile implements AutoCloseable {
         return readOnly;
     }
 
+    /** The size of the open file, from fstat(2) on its descriptor (the path may name another file by now). */
     public long size() throws IOException {
-        return Files.size(path);
+        ByteBuffer stat = ByteBuffer.allocateDirect(Native.STAT_SIZE).order(ByteOrder.nativeOrder());
+        int r = calls.fstat(fd, Native.address(stat));
+        if (r < 0) throw failure("fstat", -r);
+        return stat.getLong(Native.STAT_ST_SIZE);
     }
 
     /**
@@ -61,49 +75,72 @@ public final class RawFile implements AutoCloseable {
      * (one call unless the kernel moves less). What lies beyond the end of the file reads as zeros.
      */
     public void readInto(IoVector buffers, long fileOffset) throws IOException {
-        transfer(PREADV, buffers, fileOffset);
+        transfer(true, buffers, fileOffset);
         buffers.zeroRemaining();
     }
 
     /** Writes the buffers of {@code buffers}, all of them, to the file from {@code fileOffset}, with pwritev(2). */
     public void writeFrom(IoVector buffers, long fileOffset) throws IOException {
-        if (readOnly) throw new IOException(path + ": read-only");
-        transfer(PWRITEV, buffers, fileOffset);
+        requireWritable();
+        transfer(false, buffers, fileOffset);
         if (buffers.remainingBytes() > 0) throw new IOException(path + ": pwritev wrote nothing (disk full?)");
     }
 
-    /** preadv(2) or pwritev(2): both take (fd, iovec array, entry count, offset). */
-    private interface VectorIo {
-        long call(int fd, long iov, int iovcnt, long offset);
-    }
-
-    private static final VectorIo PREADV = LibC.INSTANCE::preadv;
-    private static final VectorIo PWRITEV = LibC.INSTANCE::pwritev;
-
-    /** Repeats {@code io} until every buffer is done or the file ends; {@code buffers} keeps what is left. */
-    private void transfer(VectorIo io, IoVector buffers, long fileOffset) throws IOException {
+    /** Repeats preadv or pwritev until every buffer is done or the file ends; {@code buffers} keeps what is left. */
+    private void transfer(boolean read, IoVector buffers, long fileOffset) throws IOException {
         long offset = fileOffset;
         while (buffers.remainingBytes() > 0) {
-            long n = io.call(fd, buffers.remainingAddress(), buffers.remainingEntries(), offset);
-            if (n < 0) {
-                int errno = Native.errno();
-                if (errno == Native.EINTR) continue;
-                throw new IOException(path + ": " + (io == PREADV ? "preadv" : "pwritev") + ": " + Native.strerror(errno));
-            }
+            long n = read ? calls.preadv(fd, buffers.remainingAddress(), buffers.remainingEntries(), offset)
+                    : calls.pwritev(fd, buffers.remainingAddress(), buffers.remainingEntries(), offset);
+            if (n == -Native.EINTR) continue;
+            if (n < 0) throw failure(read ? "preadv" : "pwritev", (int) -n);
             if (n == 0) return;
             buffers.consume(n);
             offset += n;
         }
     }
 
-    /** fdatasync(2): the data the guest wrote is on stable storage. */
-    public void flush() throws IOException {
-        if (LibC.INSTANCE.fdatasync(fd) != 0) throw new IOException(path + ": fdatasync: " + Native.strerror(Native.errno()));
+    /** An IOException naming the file, the call and its errno. */
+    private IOException failure(String call, int errno) {
+        return new IOException(path + ": " + call + ": " + Native.strerror(errno));
     }
 
-    /** Deallocates {@code [offset, offset+length)} (reads back as zeros); the file size is unchanged. */
-    public void punchHole(long offset, long length) throws IOException {
-        fallocate(Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length);
+    /**
+     * fdatasync(2): the data the guest wrote is on stable storage. Linux reports a writeback error to one
+     * fdatasync only, and a later one may return 0 although the pages were lost; so the first failure is
+     * kept, and every later flush and write fails, as in QEMU's file driver, until {@link #clearWritebackFailure}.
+     */
+    public void flush() throws IOException {
+        requireNoWritebackFailure();
+        int r = calls.fdatasync(fd);
+        if (r < 0) {
+            writebackErrno = -r;
+            throw failure("fdatasync", -r);
+        }
+    }
+
+    /** Forgets a failed flush: whoever wrote since knows of the failure (the guest reset its disk). */
+    public void clearWritebackFailure() {
+        writebackErrno = 0;
+    }
+
+    private void requireWritable() throws IOException {
+        if (readOnly) throw new IOException(path + ": read-only");
+        requireNoWritebackFailure();
+    }
+
+    private void requireNoWritebackFailure() throws IOException {
+        int errno = writebackErrno;
+        if (errno != 0) throw new IOException(path + ": an earlier fdatasync failed (" + Native.strerror(errno)
+                + "); written data may be lost, so writes and flushes fail until the disk is reset");
+    }
+
+    /**
+     * Deallocates {@code [offset, offset+length)} (it reads back as zeros), the file size unchanged; false,
+     * with the range untouched, where the file system or kernel cannot punch holes.
+     */
+    public boolean punchHole(long offset, long length) throws IOException {
+        return fallocate(Native.FALLOC_FL_PUNCH_HOLE | Native.FALLOC_FL_KEEP_SIZE, offset, length);
     }
 
     /**
@@ -111,11 +148,11 @@ public final class RawFile implements AutoCloseable {
      * the file system lacks it (tmpfs, for one) zeros written with pwrite.
      */
     public void zeroRange(long offset, long length) throws IOException {
-        if (fallocateErrno(Native.FALLOC_FL_ZERO_RANGE | Native.FALLOC_FL_KEEP_SIZE, offset, length) != Native.EOPNOTSUPP) return;
+        if (fallocate(Native.FALLOC_FL_ZERO_RANGE | Native.FALLOC_FL_KEEP_SIZE, offset, length)) return;
         for (long done = 0; done < length; ) {
-            long n = LibC.INSTANCE.pwrite(fd, ZEROS_ADDRESS, Math.min(ZEROS.capacity(), length - done), offset + done);
-            if (n < 0 && Native.errno() == Native.EINTR) continue;
-            if (n < 0) throw new IOException(path + ": pwrite: " + Native.strerror(Native.errno()));
+            long n = calls.pwrite(fd, ZEROS_ADDRESS, Math.min(ZEROS.capacity(), length - done), offset + done);
+            if (n == -Native.EINTR) continue;
+            if (n < 0) throw failure("pwrite", (int) -n);
             if (n == 0) throw new IOException(path + ": pwrite wrote nothing (disk full?)");
             done += n;
         }
@@ -125,18 +162,16 @@ public final class RawFile implements AutoCloseable {
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024);
     private static final long ZEROS_ADDRESS = Native.address(ZEROS);
 
-    private void fallocate(int mode, long offset, long length) throws IOException {
-        if (fallocateErrno(mode, offset, length) != 0)
-            throw new IOException(path + ": fallocate: " + Native.strerror(Native.EOPNOTSUPP));
-    }
-
-    /** fallocate(2); returns 0, or EOPNOTSUPP for the caller to fall back; other errors throw. */
-    private int fallocateErrno(int mode, long offset, long length) throws IOException {
-        if (readOnly) throw new IOException(path + ": read-only");
-        if (LibC.INSTANCE.fallocate(fd, mode, offset, length) == 0) return 0;
-        int errno = Native.errno();
-        if (errno == Native.EOPNOTSUPP) return errno;
-        throw new IOException(path + ": fallocate: " + Native.strerror(errno));
+    /**
+     * fallocate(2) with {@code mode}: true when done, false when the file system or kernel lacks the mode
+     * (EOPNOTSUPP, ENOSYS) for the caller to fall back; any other error throws with its own errno.
+     */
+    private boolean fallocate(int mode, long offset, long length) throws IOException {
+        requireWritable();
+        int r = calls.fallocate(fd, mode, offset, length);
+        if (r == -Native.EOPNOTSUPP || r == -Native.ENOSYS) return false;
+        if (r < 0) throw failure("fallocate", -r);
+        return true;
     }
 
     @Override

@@ -18,6 +18,12 @@ import java.util.function.Consumer;
  * Guest memory is owned by the caller and must outlive the VM.
  */
 public final class Vm implements AutoCloseable {
+    /**
+     * The most one memory slot, so one {@link GuestRegion}, may map: KVM_MEM_MAX_NR_PAGES (2^31 - 1, Linux
+     * include/linux/kvm_host.h) pages of 4 KiB; KVM_SET_USER_MEMORY_REGION refuses more with EINVAL.
+     */
+    public static final long MAX_SLOT_BYTES = ((1L << 31) - 1) * 4096;
+
     private final int fd;
     private final int vcpuMmapSize;
     private final Consumer<Vm> onClose;

@@ -75,6 +75,33 @@ class RawFileTest {
         assertArrayEquals(pattern(4096), Files.readAllBytes(img));
     }
 
+    /** The size is the open file's (fstat on the descriptor), not whatever the path names by now. */
+    @Test
+    void sizeIsThatOfTheOpenFileNotOfThePath() throws Exception {
+        Path img = Files.write(dir.resolve("disk.img"), pattern(8192));
+        Path other = Files.write(dir.resolve("other.img"), pattern(4096 * 3));
+        try (RawFile f = RawFile.open(img, true)) {
+            Files.move(other, img, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertEquals(8192, f.size());
+            Files.delete(img);
+            assertEquals(8192, f.size());
+        }
+    }
+
+    /** A failing fallocate is reported with its own errno, whichever operation made it. */
+    @Test
+    void fallocateFailuresNameTheirErrno() throws Exception {
+        Path img = Files.write(dir.resolve("disk.img"), pattern(8192));
+        FaultyFileSyscalls faults = new FaultyFileSyscalls();
+        try (RawFile f = RawFile.open(img, false, faults)) {
+            faults.fallocateErrno = 5; // EIO
+            assertTrue(assertThrows(IOException.class, () -> f.punchHole(0, 4096)).getMessage().contains("Input/output error"));
+            faults.fallocateErrno = 28; // ENOSPC
+            assertTrue(assertThrows(IOException.class, () -> f.zeroRange(0, 4096)).getMessage().contains("No space left"));
+        }
+        assertArrayEquals(pattern(8192), Files.readAllBytes(img));
+    }
+
     /** tmpfs has no FALLOC_FL_ZERO_RANGE: zeroRange must still zero (by writing). */
     @Test
     void zeroRangeWorksOnTmpfs() throws Exception {

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Writes a cpio archive in the "newc" format the Linux initramfs unpacker reads
@@ -15,8 +16,9 @@ import java.nio.file.Path;
  * padding to 4 bytes; the archive ends with the entry "TRAILER!!!".
  *
  * <p>Entries are owned by root (uid/gid 0) with mtime 0, so equal input gives equal bytes. Names are
- * stored without a leading '/'. Each entry gets its own inode number (no hard links). The writer
- * does not check that parent directories were written first; the kernel needs them to be.
+ * stored without a leading '/'. Each entry gets its own inode number, but for the names of one
+ * {@link #hardLinkedFile}. The writer does not check that parent directories were written first; the
+ * kernel needs them to be.
  */
 public final class CpioWriter implements Closeable {
     /** The newc magic (buffer-format.rst: c_magic "070701", no checksums). */
@@ -55,8 +57,22 @@ public final class CpioWriter implements Closeable {
 
     /** Adds a regular file whose content is copied from {@code source}. */
     public void file(String path, int permissions, Path source) throws IOException {
+        hardLinkedFile(List.of(path), permissions, source);
+    }
+
+    /**
+     * Adds one regular file under several names (hard links): entries with the same inode number and a link
+     * count of {@code paths.size()}; the content, copied from {@code source}, goes with the last name, the
+     * others have size 0. That is GNU cpio's layout, and the kernel's unpacker links each later name to the
+     * file the first one created and writes the data it carries into it (init/initramfs.c, maybe_link).
+     */
+    public void hardLinkedFile(List<String> paths, int permissions, Path source) throws IOException {
+        if (paths.isEmpty()) throw new IllegalArgumentException("a file needs a name");
         long size = Files.size(source);
-        header(path, FileType.REGULAR, permissions, size, 1, 0, 0);
+        int inode = nextInode++;
+        for (int i = 0; i < paths.size() - 1; i++)
+            header(paths.get(i), inode, FileType.REGULAR, permissions, 0, paths.size(), 0, 0);
+        header(paths.get(paths.size() - 1), inode, FileType.REGULAR, permissions, size, paths.size(), 0, 0);
         long copied = 0;
         try (InputStream in = Files.newInputStream(source)) {
             while (copied < size) {
@@ -118,13 +134,17 @@ public final class CpioWriter implements Closeable {
 
     private void header(String path, FileType type, int permissions, long size, int links,
                         long rdevMajor, long rdevMinor) throws IOException {
+        header(path, nextInode++, type, permissions, size, links, rdevMajor, rdevMinor);
+    }
+
+    private void header(String path, int inode, FileType type, int permissions, long size, int links,
+                        long rdevMajor, long rdevMinor) throws IOException {
         if (finished) throw new IllegalStateException("archive already finished");
         if ((permissions & ~PERMISSION_MASK) != 0) {
             throw new IllegalArgumentException("permissions 0" + Integer.toOctalString(permissions)
                     + " of " + path + " have bits outside 07777");
         }
-        writeHeader(entryName(path), nextInode++, type.modeBits() | permissions, links, size,
-                rdevMajor, rdevMinor, 0);
+        writeHeader(entryName(path), inode, type.modeBits() | permissions, links, size, rdevMajor, rdevMinor, 0);
     }
 
     private void writeHeader(String name, long inode, long mode, long links, long size,

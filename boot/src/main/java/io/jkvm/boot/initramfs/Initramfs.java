@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -108,8 +109,10 @@ public final class Initramfs {
     }
 
     /**
-     * Writes jkvm's default initramfs: {@code busybox} (a static binary) at /bin/busybox, the
-     * {@link #BUSYBOX_APPLETS} as symlinks to it, /init, /dev/console and the mount points.
+     * Writes jkvm's default initramfs: {@code busybox} (a static binary) at /bin/busybox with the
+     * {@link #BUSYBOX_APPLETS} as hard links to it (one inode: no symbolic link for the unpacker to create or
+     * for each exec to follow, both kernel work that is emulated on PVM), /init, /dev/console and the mount
+     * points: nothing else.
      */
     public static void writeBusybox(Path busybox, OutputStream out) throws IOException {
         try (CpioWriter cpio = new CpioWriter(out)) {
@@ -117,10 +120,10 @@ public final class Initramfs {
                 cpio.directory(dir, dir.equals("tmp") ? 0_1777 : 0_755);
             }
             cpio.characterDevice("dev/console", 0_600, CONSOLE_MAJOR, CONSOLE_MINOR);
-            cpio.file("bin/busybox", 0_755, busybox);
-            for (String applet : BUSYBOX_APPLETS) {
-                cpio.symlink("bin/" + applet, "busybox");
-            }
+            List<String> names = new ArrayList<>();
+            for (String applet : BUSYBOX_APPLETS) names.add("bin/" + applet);
+            names.add("bin/busybox");
+            cpio.hardLinkedFile(names, 0_755, busybox);
             cpio.file("init", 0_755, INIT_SCRIPT.getBytes(StandardCharsets.UTF_8));
         }
     }

@@ -148,11 +148,18 @@ public final class BzImage {
     public long runtimeStart(long loadAddress) {
         if (!relocatable) return prefAddress;
         long aligned = (loadAddress + kernelAlignment - 1) & -kernelAlignment;
-        return Math.max(aligned, prefAddress);
+        return unsignedMax(aligned, prefAddress);
     }
 
-    /** End (exclusive) of all memory the kernel uses before reading the e820 map, loaded at {@code loadAddress}. */
+    /**
+     * End (exclusive) of all memory the kernel uses before reading the e820 map, loaded at {@code loadAddress};
+     * pref_address is a guest-supplied u64, so the caller checks {@link #runtimeStart} + init_size for wrapping.
+     */
     public long footprintEnd(long loadAddress) {
-        return Math.max(loadAddress + payloadSize, runtimeStart(loadAddress) + initSize);
+        return unsignedMax(loadAddress + payloadSize, runtimeStart(loadAddress) + initSize);
+    }
+
+    private static long unsignedMax(long a, long b) {
+        return Long.compareUnsigned(a, b) >= 0 ? a : b;
     }
 }

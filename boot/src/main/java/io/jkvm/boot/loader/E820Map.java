@@ -99,7 +99,7 @@ public final class E820Map {
 
     /** Whether every byte of {@code [address, address + size)} is RAM in this map. */
     public boolean isRam(long address, long size) {
-        return entries.stream().anyMatch(e -> e.type() == Type.RAM && address >= e.address()
+        return size >= 0 && entries.stream().anyMatch(e -> e.type() == Type.RAM && address >= e.address()
                 && size <= e.size() && address - e.address() <= e.size() - size);
     }
 }

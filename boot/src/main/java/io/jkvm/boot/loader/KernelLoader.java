@@ -45,9 +45,18 @@ public final class KernelLoader {
         if (request.entry().orElse(EntryKind.LINUX_64) != EntryKind.LINUX_64)
             throw kernel.error("a bzImage has no PVH entry point; boot the ELF vmlinux for PVH");
         long load = Layout.KERNEL_START;
+        // boot.rst: the kernel decompresses itself into [runtime start, + init_size), at pref_address when it is
+        // not relocatable; that range must not start below the 1 MiB it is loaded at, nor wrap.
+        long runtime = image.runtimeStart(load);
+        if (Long.compareUnsigned(runtime, load) < 0)
+            throw kernel.error(String.format("bzImage is not relocatable and its pref_address %#x is below %s",
+                    runtime, MemorySize.format(load)));
+        if (Long.compareUnsigned(runtime + image.initSize(), runtime) < 0)
+            throw kernel.error(String.format("bzImage pref_address %#x + init_size %#x wraps around the address space",
+                    runtime, image.initSize()));
         long end = image.footprintEnd(load);
         requireRam(e820, request.kernel(), load, end, String.format("(image %s, runtime start %#x + init_size %s)",
-                MemorySize.format(image.payloadSize()), image.runtimeStart(load), MemorySize.format(image.initSize())));
+                MemorySize.format(image.payloadSize()), runtime, MemorySize.format(image.initSize())));
         byte[] cmdline = Cmdline.encode(request.cmdline(), Math.min(image.cmdlineSize(), Layout.CMDLINE_MAX_SIZE - 1));
         try (Initrd initrd = Initrd.open(request.initrd())) {
             Optional<LoadedKernel.Placement> placement = initrd.place(e820, end, image.initrdAddrMax());
@@ -108,7 +117,7 @@ public final class KernelLoader {
 
     /** [start, end) must be RAM in the map (which implies: backed by guest memory). */
     private static void requireRam(E820Map e820, Path kernel, long start, long end, String detail) {
-        if (!e820.isRam(start, end - start))
+        if (Long.compareUnsigned(end, start) < 0 || !e820.isRam(start, end - start))
             throw new BootConfigException(String.format("%s: the kernel needs RAM at [%#x, %#x) %s, which guest memory"
                     + " (%s) does not provide; give the guest more memory", kernel, start, end, detail, describe(e820)));
     }

@@ -10,6 +10,7 @@ import io.jkvm.boot.loader.BootConfigException;
 import io.jkvm.boot.loader.BootRequest;
 import io.jkvm.boot.loader.KernelLoader;
 import io.jkvm.boot.loader.LoadedKernel;
+import io.jkvm.boot.loader.MemorySize;
 import io.jkvm.boot.mptable.MpTable;
 import io.jkvm.bus.Bus;
 import io.jkvm.devices.acpi.AcpiPowerDevice;
@@ -24,15 +25,18 @@ import io.jkvm.devices.virtio.net.VirtioNet;
 import io.jkvm.devices.virtio.rng.VirtioRng;
 import io.jkvm.io.EventFd;
 import io.jkvm.io.Tap;
+import io.jkvm.io.NonBlockingOutput;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.Kvm;
 import io.jkvm.kvm.RunOutcome;
 import io.jkvm.kvm.Vcpu;
 import io.jkvm.kvm.VcpuRunner;
 import io.jkvm.kvm.Vm;
+import io.jkvm.kvm.sys.NativeException;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -53,16 +57,25 @@ import java.util.function.IntConsumer;
 public final class Machine implements AutoCloseable {
     /** ISA IRQs of the i8042's keyboard and mouse ports. */
     private static final int I8042_KBD_IRQ = 1, I8042_AUX_IRQ = 12;
+    /**
+     * Guest console output held for a host console that falls behind: far more than a boot prints, so only
+     * a console nobody reads loses bytes.
+     */
+    private static final int CONSOLE_BUFFER = 1 << 20;
+    /** How long closing the machine waits for the host console to take the last of the guest's output. */
+    private static final long CONSOLE_CLOSE_MILLIS = 500;
     /** Tells an ACPI kernel that this machine has no tables, rather than have it search and complain. */
     private static final String NO_ACPI = "acpi=off";
 
     private final Deque<AutoCloseable> owned;
     private final Uart16550 uart;
+    private final NonBlockingOutput consoleOut;
     private final List<MmioTransport> transports;
     private final List<VcpuRunner> runners;
     private final LoadedKernel kernel;
     private final String cmdline;
     private final CompletableFuture<RunOutcome> end;
+    private final BootTimeline timeline;
     /** Guards {@link #running} and {@link #released}: {@link #close} waits for {@link #run} to return. */
     private final Object lifecycle = new Object();
     private boolean running;
@@ -71,15 +84,19 @@ public final class Machine implements AutoCloseable {
     private Machine(Builder b) {
         this.owned = b.owned;
         this.uart = b.uart;
+        this.consoleOut = b.consoleOut;
         this.transports = b.transports;
         this.runners = b.runners;
         this.kernel = b.kernel;
         this.cmdline = b.cmdline;
         this.end = b.end;
+        this.timeline = b.timeline;
     }
 
     /**
-     * Builds the VM described by {@code config}; the guest's serial output goes to {@code serialOut}.
+     * Builds the VM described by {@code config}; the guest's serial output goes to {@code serialOut}, on a
+     * thread of its own: it may block (a terminal nobody reads) without stopping a vCPU; what it has not
+     * taken when the buffer of {@value #CONSOLE_BUFFER} bytes is full is dropped ({@link #droppedConsoleBytes}).
      *
      * @throws io.jkvm.kvm.KvmUnavailableException    /dev/kvm missing, not permitted or not KVM API 12
      * @throws io.jkvm.boot.loader.BootException       bad kernel, initrd, command line, memory or vCPU count
@@ -89,7 +106,8 @@ public final class Machine implements AutoCloseable {
     public static Machine create(MachineConfig config, IntConsumer serialOut) {
         Builder b = new Builder();
         try {
-            b.build(config, serialOut);
+            b.build(config, b.timeline.watching(serialOut));
+            b.timeline.mark("VM created");
             b.machine = new Machine(b);
             return b.machine;
         } catch (RuntimeException | Error e) {
@@ -137,6 +155,7 @@ public final class Machine implements AutoCloseable {
 
     private RunOutcome runVcpus() throws InterruptedException {
         List<Thread> threads = new ArrayList<>();
+        timeline.mark("vCPUs started");
         for (int id = 0; id < runners.size(); id++) {
             VcpuRunner r = runners.get(id);
             Thread t = new Thread(() -> {
@@ -172,6 +191,16 @@ public final class Machine implements AutoCloseable {
         synchronized (lifecycle) {
             if (!released) runners.forEach(VcpuRunner::stop);
         }
+    }
+
+    /** Wall-clock marks of the boot so far (JVM start, VM created, first serial byte, kernel and init lines). */
+    public BootTimeline bootTimeline() {
+        return timeline;
+    }
+
+    /** Guest console bytes the host console did not take in time: final after {@link #close}. */
+    public long droppedConsoleBytes() {
+        return consoleOut.dropped();
     }
 
     /** Exit statistics per vCPU, complete after {@link #run} returned. */
@@ -216,11 +245,13 @@ public final class Machine implements AutoCloseable {
     private static final class Builder {
         final Deque<AutoCloseable> owned = new ArrayDeque<>();
         final CompletableFuture<RunOutcome> end = new CompletableFuture<>();
+        final BootTimeline timeline = new BootTimeline();
         final Bus pio = new Bus("pio");
         final Bus mmio = new Bus("mmio");
         final List<MmioTransport> transports = new ArrayList<>();
         final List<VcpuRunner> runners = new ArrayList<>();
         Uart16550 uart;
+        NonBlockingOutput consoleOut;
         LoadedKernel kernel;
         Machine machine;
         String cmdline;
@@ -235,7 +266,7 @@ public final class Machine implements AutoCloseable {
          * is reported before /dev/kvm is even opened; then the KVM objects, devices and vCPUs.
          */
         void build(MachineConfig config, IntConsumer serialOut) {
-            GuestMemory memory = own(GuestMemory.allocate(Layout.ramRanges(config.memory())));
+            GuestMemory memory = own(allocateRam(config.memory()));
             List<VirtioDevice> devices = openVirtioDevices(config);
             List<VirtioMmioWindow> windows = new ArrayList<>();
             for (int i = 0; i < devices.size(); i++) windows.add(Layout.virtioMmio(i));
@@ -271,7 +302,11 @@ public final class Machine implements AutoCloseable {
             vm.setIdentityMapAddress(Layout.KVM_IDENTITY_MAP);
             vm.createIrqchip();
             vm.createPit2();
-            vm.mapMemory(memory);
+            try {
+                vm.mapMemory(memory);
+            } catch (NativeException e) {
+                throw new BootConfigException("KVM refused " + MemorySize.format(memory.size()) + " of guest RAM: " + e.getMessage());
+            }
             addLegacyDevices(vm, serialOut);
             for (int i = 0; i < devices.size(); i++) addVirtioDevice(vm, memory, devices.get(i), windows.get(i));
 
@@ -286,8 +321,25 @@ public final class Machine implements AutoCloseable {
             transports.forEach(MmioTransport::start);
         }
 
+        /** Guest RAM of {@code bytes}: within KVM's slot limit ({@link Layout#ramRanges}) and this host's RAM. */
+        private static GuestMemory allocateRam(long bytes) {
+            List<GuestMemory.Range> ranges = Layout.ramRanges(bytes);
+            long host = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getTotalMemorySize();
+            if (bytes > host)
+                throw new BootConfigException("--memory " + MemorySize.format(bytes) + " is more than this host's "
+                        + MemorySize.format(host) + " of RAM");
+            try {
+                return GuestMemory.allocate(ranges);
+            } catch (NativeException e) {
+                throw new BootConfigException("cannot map " + MemorySize.format(bytes) + " of guest RAM: " + e.getMessage());
+            }
+        }
+
         private void addLegacyDevices(Vm vm, IntConsumer serialOut) {
-            uart = new Uart16550(vm.interruptLine(Layout.COM1_IRQ), serialOut);
+            // The UART transmits on a vCPU thread with its lock held: it must never wait for the host console.
+            consoleOut = own(new NonBlockingOutput("jkvm-console-out", CONSOLE_BUFFER, CONSOLE_CLOSE_MILLIS, serialOut));
+            uart = new Uart16550(vm.interruptLine(Layout.COM1_IRQ), consoleOut);
             pio.register(Layout.COM1_PORT, Uart16550.PORT_COUNT, uart);
             I8042 i8042 = new I8042(vm.interruptLine(I8042_KBD_IRQ), vm.interruptLine(I8042_AUX_IRQ),
                     () -> finishFromDevice(RunOutcome.RESET));

@@ -23,6 +23,7 @@ class KernelCmdlineTest {
         assertEquals("a", KernelCmdline.compose("", List.of("a")));
         assertEquals("x -- " + MARK + " y", KernelCmdline.compose("x -- y", List.of()));
         assertEquals("x", KernelCmdline.compose(" x ", List.of()));
+        assertEquals("x a -- " + MARK + " y", KernelCmdline.compose("x -- " + MARK + " y", List.of("a")), "marked already");
     }
 
     /**
@@ -55,6 +56,15 @@ class KernelCmdlineTest {
         String clear = PvmQuirks.KERNEL_SWITCHES.stream().filter(x -> x.startsWith("clearcpuid=")).findFirst().orElseThrow();
         assertEquals(List.of("141", "145", "151", "158", "298", "306", "308", "534"),
                 List.of(clear.substring("clearcpuid=".length()).split(",")));
+    }
+
+    /** benchmarks/guest-compare.sh gives QEMU on PVM the switches jkvm appends there by itself. */
+    @Test
+    void guestCompareGivesQemuTheSameSwitches() throws Exception {
+        Path script = Path.of("../benchmarks/guest-compare.sh");
+        String line = Files.readAllLines(script).stream().filter(l -> l.startsWith("pvm_switches=")).findFirst()
+                .orElseThrow(() -> new AssertionError("no pvm_switches= in " + script));
+        assertEquals("pvm_switches=\"" + String.join(" ", PvmQuirks.KERNEL_SWITCHES) + "\"", line);
     }
 
     /**

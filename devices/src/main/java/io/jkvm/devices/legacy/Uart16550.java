@@ -19,7 +19,8 @@ import java.util.function.IntConsumer;
  *
  * <p>Register access (a vCPU thread) and {@link #receive} (a host console thread) may run concurrently;
  * all state is guarded by one lock, and the interrupt line and transmitter are called with it held, so
- * they see events in order. The transmitter must therefore not call back into this UART.
+ * they see events in order. The transmitter must therefore not call back into this UART, and must not
+ * block: a vCPU waits in it, and so does {@link #receive} (the machine gives it a bounded, dropping buffer).
  *
  * <p>Not modelled: baud timing, parity/framing/break errors (LSR bits 2–4 and 7 stay 0), the
  * transmitter FIFO (never needed: it is always empty), DMA mode (FCR bit 3 is accepted and ignored).

@@ -21,6 +21,11 @@ public enum ChainFault {
     INDIRECT_LENGTH,
     /** An indirect table that is not wholly inside guest RAM. */
     INDIRECT_OUTSIDE_RAM,
+    /**
+     * A non-empty buffer not wholly inside guest RAM, or whose address + length wraps: no byte of the chain,
+     * not even a status byte, is touched.
+     */
+    BUFFER_OUTSIDE_RAM,
     /** A device-readable buffer after a device-writable one (§2.7.4.2). */
     READABLE_AFTER_WRITABLE
 }

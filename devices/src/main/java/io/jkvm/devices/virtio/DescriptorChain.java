@@ -7,8 +7,8 @@ import io.jkvm.memory.GuestMemory;
  * device-writable ones. Each queue owns one instance and refills it for every chain, so parsing allocates
  * nothing. Lengths are unsigned 32-bit values held in {@code long}s.
  *
- * <p>Buffer addresses are not trusted: {@link #inGuestMemory()} tells whether every buffer lies inside guest
- * RAM (no overflow of address + length), so a device can fail the request before doing any I/O.
+ * <p>Every non-empty buffer lies wholly inside guest RAM ({@link Virtqueue} returns any other chain unused),
+ * so address + length never wraps; the guest may still change the bytes while the device works on them.
  */
 public final class DescriptorChain {
     private final long[] addresses;
@@ -18,7 +18,6 @@ public final class DescriptorChain {
     private int readableCount;
     private long readableBytes;
     private long writableBytes;
-    private boolean inGuestMemory;
 
     DescriptorChain(int capacity) {
         this.addresses = new long[capacity];
@@ -31,11 +30,10 @@ public final class DescriptorChain {
         readableCount = 0;
         readableBytes = 0;
         writableBytes = 0;
-        inGuestMemory = true;
     }
 
     /** Appends a buffer; false if the chain is full. Readable buffers must come before writable ones (checked by the caller). */
-    boolean add(GuestMemory memory, long address, long length, boolean writable) {
+    boolean add(long address, long length, boolean writable) {
         if (count == addresses.length) return false;
         addresses[count] = address;
         lengths[count] = length;
@@ -46,7 +44,6 @@ public final class DescriptorChain {
             readableCount++;
             readableBytes += length;
         }
-        if (length != 0 && !memory.contains(address, length)) inGuestMemory = false;
         return true;
     }
 
@@ -89,18 +86,13 @@ public final class DescriptorChain {
         return writableBytes;
     }
 
-    /** Whether every non-empty buffer lies wholly inside guest RAM. */
-    public boolean inGuestMemory() {
-        return inGuestMemory;
-    }
-
     private int checkIndex(int i) {
         return java.util.Objects.checkIndex(i, count);
     }
 
     /**
      * Copies {@code length} bytes starting {@code offset} bytes into the device-readable part of the chain
-     * into {@code dst}; false if the readable part is shorter. Requires {@link #inGuestMemory()}.
+     * into {@code dst}; false if the readable part is shorter.
      */
     public boolean readReadable(GuestMemory memory, long offset, byte[] dst, int length) {
         return copy(memory, false, offset, dst, length);
@@ -108,7 +100,7 @@ public final class DescriptorChain {
 
     /**
      * Copies {@code length} bytes of {@code src} into the device-writable part of the chain, starting
-     * {@code offset} bytes into it; false if the writable part is shorter. Requires {@link #inGuestMemory()}.
+     * {@code offset} bytes into it; false if the writable part is shorter.
      */
     public boolean writeWritable(GuestMemory memory, long offset, byte[] src, int length) {
         return copy(memory, true, offset, src, length);

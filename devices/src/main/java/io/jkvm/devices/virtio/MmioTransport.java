@@ -4,7 +4,6 @@ import io.jkvm.bus.BusDevice;
 import io.jkvm.bus.InterruptLine;
 import io.jkvm.io.EventFd;
 import io.jkvm.memory.GuestMemory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The virtio-mmio register file, version 2 (modern only; virtio 1.2 §4.2.2), in front of a {@link VirtioDevice}.
@@ -19,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * calls {@link InterruptLine#trigger()} once: an edge, as through a KVM irqfd on an edge-triggered IOAPIC pin
  * (what Firecracker does). Linux's vm_interrupt reads InterruptStatus and acknowledges exactly the bits it
  * read, so an event that arrives meanwhile keeps its bit and brings its own edge; nothing is lost. The line is
- * never left asserted, so InterruptACK needs no de-assert.
+ * never left asserted, so InterruptACK needs no de-assert. An event raised for the device as it was before a
+ * reset is dropped ({@link InterruptStatus}).
  *
  * <p><b>Errors.</b> Register accesses that are not 32-bit aligned, or to unknown offsets, are ignored (read 0)
  * and logged once. A broken queue or a device failure sets DEVICE_NEEDS_RESET with a configuration-change
@@ -72,14 +72,13 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
     static final int INTERRUPT_CONFIG_CHANGE = 0b10;
 
     private final VirtioDevice device;
-    private final InterruptLine interrupt;
+    private final InterruptStatus interrupts;
     private final Virtqueue[] queues;
     private final EventFd[] notify;
     private final QueueWorker[] workers;
     private final GuestErrorLog log;
 
     private volatile int status;
-    private final AtomicInteger interruptStatus = new AtomicInteger();
     private volatile int configGeneration;
     private int deviceFeaturesSel;
     private int driverFeaturesSel;
@@ -89,7 +88,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
 
     public MmioTransport(VirtioDevice device, GuestMemory memory, InterruptLine interrupt) {
         this.device = device;
-        this.interrupt = interrupt;
+        this.interrupts = new InterruptStatus(interrupt);
         String name = "virtio-" + device.getClass().getSimpleName();
         this.log = new GuestErrorLog(MmioTransport.class, name);
         int count = device.queueCount();
@@ -101,7 +100,8 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
                 queues[i] = new Virtqueue(memory, device.maxQueueSize(), log);
                 notify[i] = new EventFd();
                 int index = i;
-                workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceQueue(index), () -> readinessFd(index));
+                workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceQueue(index),
+                        failure -> deviceFailed(index, failure), () -> readinessFd(index));
             }
         } catch (RuntimeException e) {
             for (EventFd fd : notify) if (fd != null) fd.close();
@@ -156,7 +156,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         synchronized (this) {
             configGeneration++;
         }
-        raise(INTERRUPT_CONFIG_CHANGE);
+        interrupts.raise(INTERRUPT_CONFIG_CHANGE, interrupts.epoch());
     }
 
     @Override
@@ -172,7 +172,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
             case DEVICE_FEATURES -> featureWord(device.features(), deviceFeaturesSel);
             case QUEUE_NUM_MAX -> q == null ? 0 : q.maxSize();
             case QUEUE_READY -> q != null && q.ready() ? 1 : 0;
-            case INTERRUPT_STATUS -> interruptStatus.get();
+            case INTERRUPT_STATUS -> interrupts.read();
             case STATUS -> status;
             case CONFIG_GENERATION -> configGeneration;
             // §4.2.2: a shared memory region that does not exist has length and base all-ones
@@ -186,15 +186,26 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
     }
 
     @Override
-    public synchronized void write(long offset, int size, long value) {
+    public void write(long offset, int size, long value) {
         if (offset >= CONFIG) {
-            device.writeConfig((int) (offset - CONFIG), size, value);
+            synchronized (this) {
+                device.writeConfig((int) (offset - CONFIG), size, value);
+            }
             return;
         }
         if (!wordAccess(offset, size)) return;
-        int v = (int) value;
+        if (offset == STATUS && (value & 0xff) == 0) {
+            reset(); // waits for the chains in hand: never under this transport's lock
+            return;
+        }
+        synchronized (this) {
+            writeRegister((int) offset, (int) value);
+        }
+    }
+
+    private void writeRegister(int offset, int v) {
         Virtqueue q = selectedQueue();
-        switch ((int) offset) {
+        switch (offset) {
             case DEVICE_FEATURES_SEL -> deviceFeaturesSel = v;
             case DRIVER_FEATURES -> writeDriverFeatures(v);
             case DRIVER_FEATURES_SEL -> driverFeaturesSel = v;
@@ -202,7 +213,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
             case QUEUE_NUM -> { if (q != null) q.setSize(v); }
             case QUEUE_READY -> { if (q != null) writeQueueReady(q, v); }
             case QUEUE_NOTIFY -> { if (!closed && v >= 0 && v < notify.length) notify[v].signal(); }
-            case INTERRUPT_ACK -> interruptStatus.accumulateAndGet(~v, (a, b) -> a & b);
+            case INTERRUPT_ACK -> interrupts.acknowledge(v);
             case STATUS -> writeStatus(v & 0xff);
             case QUEUE_DESC_LOW -> { if (q != null) q.setDescriptorTable(low(q.descriptorTable(), v)); }
             case QUEUE_DESC_HIGH -> { if (q != null) q.setDescriptorTable(high(q.descriptorTable(), v)); }
@@ -268,10 +279,6 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
      * writing 0 resets the device. A bit whose precondition is missing is not set (the driver re-reads Status).
      */
     private void writeStatus(int value) {
-        if (value == 0) {
-            reset();
-            return;
-        }
         int old = status;
         if ((old & ~value & ~DeviceStatus.DEVICE_NEEDS_RESET) != 0) {
             log.warnOnce("status-clear", String.format("status write %#x would clear bits of %#x; ignored", value, old));
@@ -302,14 +309,21 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         return (driverFeatures & VirtioFeature.VERSION_1) != 0 && (driverFeatures & ~device.features()) == 0;
     }
 
-    /** Status 0 (§2.4): every register returns to its initial value; waits for a queue being serviced. */
+    /**
+     * Status 0 (§2.4): the queues hand out no more chains and the ones in the device's hands complete (one
+     * request each at most); then every register returns to its initial value. The wait happens without
+     * this transport's lock, so other vCPUs' register accesses (InterruptStatus reads) go on meanwhile.
+     */
     private void reset() {
-        status = 0;
-        for (Virtqueue q : queues) q.reset();
-        device.reset();
-        driverFeatures = 0;
-        deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
-        interruptStatus.set(0);
+        for (Virtqueue q : queues) q.stopAfterChainInHand();
+        synchronized (this) {
+            status = 0;
+            for (Virtqueue q : queues) q.reset();
+            device.reset();
+            driverFeatures = 0;
+            deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
+            interrupts.reset();
+        }
     }
 
     /** The device's readiness fd for queue {@code index} while the device is live and the queue ready, else -1. */
@@ -319,39 +333,39 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
         return device.readinessFd(index);
     }
 
-    /** Runs on queue {@code index}'s I/O thread after each notification. Never throws. */
+    /**
+     * Runs on queue {@code index}'s I/O thread after each notification. What the device throws, an Error
+     * included, goes to {@link #deviceFailed}.
+     */
     private void serviceQueue(int index) {
         Virtqueue q = queues[index];
-        boolean usedBuffers;
-        boolean failed = false;
-        synchronized (q) {
-            int s = status;
-            if ((s & DeviceStatus.DRIVER_OK) == 0 || (s & DeviceStatus.DEVICE_NEEDS_RESET) != 0 || !q.ready()) return;
-            try {
-                device.processQueue(index, q);
-            } catch (RuntimeException e) {
-                log.errorOnce("device-failure", "device failed while processing queue " + index, e);
-                failed = true;
-            }
-            usedBuffers = q.needsInterrupt();
-            failed |= q.broken();
+        int epoch = interrupts.epoch(); // before Status: what this service raises belongs to this incarnation
+        int s = status;
+        if ((s & DeviceStatus.DRIVER_OK) == 0 || (s & DeviceStatus.DEVICE_NEEDS_RESET) != 0 || !q.ready()) return;
+        boolean cut;
+        try {
+            device.processQueue(index, q);
+        } finally {
+            cut = q.endBatch();
         }
-        if (usedBuffers) raise(INTERRUPT_USED_BUFFER);
-        if (failed) enterNeedsReset();
+        if (q.needsInterrupt()) interrupts.raise(INTERRUPT_USED_BUFFER, epoch);
+        if (q.broken()) enterNeedsReset(epoch);
+        else if (cut) notify[index].signal(); // the rest on a wake-up of its own, after status is checked again
     }
 
-    /** §2.1.2: DEVICE_NEEDS_RESET plus a configuration change notification. */
-    private void enterNeedsReset() {
+    /** The device (or the JVM: OutOfMemoryError, StackOverflowError) failed on a queue's I/O thread: logged once. */
+    private void deviceFailed(int index, Throwable failure) {
+        log.errorOnce("device-failure", "device failed while processing queue " + index, failure);
+        enterNeedsReset(interrupts.epoch());
+    }
+
+    /** §2.1.2: DEVICE_NEEDS_RESET plus a configuration change notification, unless reset since {@code epoch}. */
+    private void enterNeedsReset(int epoch) {
         synchronized (this) {
             int s = status;
-            if ((s & DeviceStatus.DRIVER_OK) == 0) return; // reset by the driver meanwhile
+            if ((s & DeviceStatus.DRIVER_OK) == 0 || epoch != interrupts.epoch()) return; // reset meanwhile
             status = s | DeviceStatus.DEVICE_NEEDS_RESET;
         }
-        raise(INTERRUPT_CONFIG_CHANGE);
-    }
-
-    private void raise(int bit) {
-        interruptStatus.accumulateAndGet(bit, (a, b) -> a | b);
-        interrupt.trigger();
+        interrupts.raise(INTERRUPT_CONFIG_CHANGE, epoch);
     }
 }

@@ -4,12 +4,13 @@ package io.jkvm.devices.virtio;
  * A virtio device model: its device ID, features, configuration space and what it does with the buffers
  * of its queues. It knows nothing of MMIO registers or interrupts; {@link MmioTransport} owns those.
  *
- * <p>{@link #processQueue} runs on the queue's I/O thread, with the queue locked against a concurrent
- * device reset; it pops chains with {@link Virtqueue#next()} and returns each with
- * {@link Virtqueue#complete(int)}. It must not throw for anything the guest put in the buffers (an exception
+ * <p>{@link #processQueue} runs on the queue's I/O thread; it pops chains with {@link Virtqueue#next()} and
+ * returns each with {@link Virtqueue#complete(int)} until {@code next()} returns null (a queue's worth at most
+ * per call). It must not throw for anything the guest put in the buffers (an exception
  * is contained by the transport, which then sets DEVICE_NEEDS_RESET). Each queue has its own I/O thread, so a
  * device with several queues sees concurrent calls for different queues, never for the same one.
- * {@link #activate} and {@link #reset} run on a vCPU thread while no queue is being processed.
+ * {@link #activate} and {@link #reset} run on a vCPU thread while no chain is in the device's hands (a reset
+ * waits for the chain in hand to complete; {@code next()} then returns null until the queue is set up again).
  */
 public interface VirtioDevice extends AutoCloseable {
     /** The device ID of virtio 1.2 §5 (1 = network, 2 = block, 4 = entropy). */

@@ -14,13 +14,18 @@ import java.lang.invoke.VarHandle;
  * </pre>
  *
  * Every number read from guest RAM is hostile. The rings are bounds-checked once, when the driver sets
- * QueueReady; an indirect table when it is met; buffers are recorded with an in-RAM verdict for the device.
+ * QueueReady; an indirect table when it is met; every buffer of a chain before the device sees it.
  * A malformed chain ({@link ChainFault}) goes back to the driver with used length 0. A broken ring (an
  * avail index more than {@code size} ahead, a head index beyond the table) makes the queue {@link #broken()}:
  * it stops until reset and the transport sets DEVICE_NEEDS_RESET (§2.1.2).
  *
- * <p>Access is serialised by the queue's monitor: the transport configures it from a vCPU thread, the I/O
- * thread processes it, both holding the lock. Processing allocates nothing: one {@link DescriptorChain} is reused.
+ * <p>Access is serialised by the queue's monitor, held only for the ring work of {@link #next} and
+ * {@link #complete}, never while the device does its I/O: the transport configures the queue from a vCPU
+ * thread meanwhile. A batch, the chains {@link #next} hands out until it returns null, holds at most a
+ * queue's worth, so a guest that keeps the avail ring full cannot keep the I/O thread in one wake-up
+ * ({@link #endBatch} tells the transport to schedule another). A reset first {@link #stopAfterChainInHand stops the queue} (no chain is handed out after
+ * that) and waits for the chain in the device's hands, if any. Processing allocates nothing: one
+ * {@link DescriptorChain} is reused.
  */
 public final class Virtqueue {
     /** §2.7: the largest Queue Size of a split virtqueue; sizes are powers of two. */
@@ -57,6 +62,15 @@ public final class Virtqueue {
     private int nextUsed;
     private int signalledUsed;
     private boolean broken;
+
+    // The I/O thread's batch and the chain in hand.
+    private int batchBudget;
+    private boolean batchCut;
+    private boolean inHand;
+    /** Bumped by enable and reset: a chain handed out under an older configuration is not completed into this one. */
+    private int generation;
+    private int chainGeneration;
+    private boolean stopping;
 
     Virtqueue(GuestMemory memory, int maxSize, GuestErrorLog log) {
         if (maxSize < 1 || maxSize > MAX_SIZE || Integer.bitCount(maxSize) != 1)
@@ -137,6 +151,8 @@ public final class Virtqueue {
             return false;
         }
         ready = true;
+        generation++;
+        batchBudget = size;
         nextAvail = 0;
         nextUsed = 0;
         signalledUsed = 0;
@@ -144,9 +160,11 @@ public final class Virtqueue {
         return true;
     }
 
-    /** QueueReady = 0 or device reset: the queue stops and forgets its configuration. */
+    /** Device reset: the queue stops and forgets its configuration; call {@link #stopAfterChainInHand} first. */
     synchronized void reset() {
         ready = false;
+        generation++;
+        stopping = false;
         broken = false;
         size = maxSize;
         descriptorTable = availRing = usedRing = 0;
@@ -159,12 +177,57 @@ public final class Virtqueue {
     }
 
     /**
-     * The next well-formed chain the driver made available, or null when there is none (or the queue is not
-     * ready or broken). The returned object is reused: complete it with {@link #complete} before calling
+     * The first step of a reset: no chain is handed out from now until {@link #reset}, and this waits until
+     * the device has completed (or its batch has ended without completing) the chain in its hands, if any.
+     * Bounded by one request; call it without holding the transport's lock.
+     */
+    synchronized void stopAfterChainInHand() {
+        stopping = true;
+        boolean interrupted = false;
+        while (inHand) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /**
+     * Ends the I/O thread's batch, normally or because the device threw; returns true when {@link #next} cut
+     * it short with chains perhaps still available, for the caller to schedule another wake-up.
+     */
+    synchronized boolean endBatch() {
+        if (inHand) chainReleased();
+        boolean cut = batchCut;
+        batchCut = false;
+        return cut;
+    }
+
+    private void chainReleased() {
+        inHand = false;
+        notifyAll();
+    }
+
+    /**
+     * The next well-formed chain the driver made available, or null when there is none, when the queue is not
+     * ready, broken or stopping for a reset, or when this batch has had a queue's worth. The returned object is reused: complete it with {@link #complete} before calling
      * {@code next()} again. With EVENT_IDX, an empty ring publishes avail_event and re-checks (§2.7.10).
      */
     public synchronized DescriptorChain next() {
-        while (ready && !broken) {
+        if (inHand) chainReleased(); // a device that did not complete its chain: it is dropped
+        DescriptorChain next = nextInBatch();
+        if (next == null) batchBudget = size; // the batch ends here; the next call starts another
+        return next;
+    }
+
+    private DescriptorChain nextInBatch() {
+        while (ready && !broken && !stopping) {
+            if (batchBudget == 0) {
+                batchCut = true;
+                return null;
+            }
             int availIdx = readAvailIdx();
             if (availIdx == nextAvail) {
                 if (!eventIdx) return null;
@@ -182,21 +245,31 @@ public final class Virtqueue {
             VarHandle.acquireFence(); // ring entries and descriptors after the avail idx that published them
             int head = memory.readShort(availRing + RING_ENTRIES + 2L * (nextAvail & (size - 1))) & 0xffff;
             nextAvail = (nextAvail + 1) & 0xffff;
+            batchBudget--;
             if (head >= size) {
                 breakQueue("head-index", "available head index " + head + " beyond queue size " + size);
                 return null;
             }
             ChainFault fault = parse(head);
-            if (fault == null) return chain;
+            if (fault == null) {
+                inHand = true;
+                chainGeneration = generation;
+                return chain;
+            }
             log.warnOnce(fault.name(), "malformed descriptor chain at head " + head + ": " + fault);
             putUsed(head, 0);
         }
         return null;
     }
 
-    /** Returns the current chain to the driver: used element, release fence, then used idx (§2.7.8). */
+    /**
+     * Returns the current chain to the driver: used element, release fence, then used idx (§2.7.8); not if the
+     * queue was re-enabled or reset since the chain was handed out (its ring is no longer this one).
+     */
     public synchronized void complete(int writtenLength) {
-        putUsed(chain.head(), writtenLength);
+        if (!inHand) return;
+        chainReleased();
+        if (chainGeneration == generation) putUsed(chain.head(), writtenLength);
     }
 
     /**
@@ -284,7 +357,8 @@ public final class Virtqueue {
             }
             boolean writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
             if (!writable && chain.hasWritable()) return ChainFault.READABLE_AFTER_WRITABLE;
-            if (!chain.add(memory, address, length, writable)) return ChainFault.TOO_LONG;
+            if (length != 0 && !memory.contains(address, length)) return ChainFault.BUFFER_OUTSIDE_RAM;
+            if (!chain.add(address, length, writable)) return ChainFault.TOO_LONG;
             if ((flags & VIRTQ_DESC_F_NEXT) == 0) return null;
             index = next;
         }

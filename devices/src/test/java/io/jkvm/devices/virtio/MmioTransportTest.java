@@ -5,10 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jkvm.bus.InterruptLine;
 import io.jkvm.devices.virtio.VirtqueueDriver.Buffer;
 import io.jkvm.memory.GuestMemory;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class MmioTransportTest {
     private static final int ALL_INIT = DeviceStatus.ACKNOWLEDGE | DeviceStatus.DRIVER | DeviceStatus.FEATURES_OK;
@@ -198,49 +207,163 @@ class MmioTransportTest {
         assertEquals(3, q.usedIdx());
     }
 
+    /** A ready queue 0 of 16 entries, the device at DRIVER_OK and its I/O threads running. */
+    private VirtqueueDriver runningQueue() {
+        return runningQueue(transport, driver);
+    }
+
+    private VirtqueueDriver runningQueue(MmioTransport t, VirtioMmioDriver d) {
+        t.start();
+        d.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
+        d.setUpQueue(0, q);
+        d.driverOk();
+        return q;
+    }
+
+    private void awaitProcessed(int count) throws InterruptedException {
+        for (int i = 0; i < 500 && device.processed.get() < count; i++) Thread.sleep(10);
+        assertEquals(count, device.processed.get());
+    }
+
+    /** The driver resets the device, sets it up again and gets a request served: the device recovered. */
+    private void resetAndServeOneRequest() throws InterruptedException {
+        driver.write(STATUS, 0);
+        driver.negotiate(VirtioFeature.VERSION_1);
+        VirtqueueDriver fresh = VirtqueueDriver.atDefaultLayout(memory, 16);
+        driver.setUpQueue(0, fresh);
+        driver.driverOk();
+        assertEquals(0, driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET);
+        fresh.addChain(Buffer.writable(DATA, 2));
+        driver.write(QUEUE_NOTIFY, 0);
+        assertTrue(irq.awaitEdge(), "the reset device serves a request");
+        assertEquals(1, fresh.usedIdx());
+    }
+
     @Test
     void brokenQueueSetsNeedsResetWithConfigInterruptAndResetRecovers() throws Exception {
-        transport.start();
-        driver.negotiate(VirtioFeature.VERSION_1);
-        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, q);
-        driver.driverOk();
+        VirtqueueDriver q = runningQueue();
         q.setAvailIdx(100); // far more than the queue holds
         driver.write(QUEUE_NOTIFY, 0);
         assertTrue(irq.awaitEdge());
         assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
         assertEquals(0b10, driver.read(INTERRUPT_STATUS) & 0b10);
 
-        driver.write(STATUS, 0);
-        driver.negotiate(VirtioFeature.VERSION_1);
-        VirtqueueDriver fresh = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, fresh);
-        driver.driverOk();
-        fresh.addChain(Buffer.writable(DATA, 2));
-        driver.write(QUEUE_NOTIFY, 0);
-        assertTrue(irq.awaitEdge());
-        assertEquals(1, fresh.usedIdx());
+        resetAndServeOneRequest();
     }
 
-    @Test
-    void deviceExceptionIsContainedAndSetsNeedsReset() throws Exception {
-        transport.start();
-        driver.negotiate(VirtioFeature.VERSION_1);
-        VirtqueueDriver q = VirtqueueDriver.atDefaultLayout(memory, 16);
-        driver.setUpQueue(0, q);
-        driver.driverOk();
-        device.failure = new IllegalStateException("device bug");
+    static Stream<Throwable> deviceFailures() {
+        return Stream.of(new IllegalStateException("device bug"), new StackOverflowError("device bug"));
+    }
+
+    /** An exception or an Error (StackOverflowError, OutOfMemoryError) in a device: the I/O thread lives on. */
+    @ParameterizedTest
+    @MethodSource("deviceFailures")
+    void deviceFailureSetsNeedsResetAndTheQueueThreadLivesOn(Throwable failure) throws Exception {
+        VirtqueueDriver q = runningQueue();
+        device.failure = failure;
         q.addChain(Buffer.writable(DATA, 1));
         driver.write(QUEUE_NOTIFY, 0);
-        assertTrue(irq.awaitEdge());
+        assertTrue(irq.awaitEdge(), "configuration change interrupt");
         assertTrue((driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET) != 0);
 
         device.failure = null;
-        driver.write(STATUS, 0);
-        driver.negotiate(VirtioFeature.VERSION_1);
-        driver.setUpQueue(0, VirtqueueDriver.atDefaultLayout(memory, 16));
-        driver.driverOk();
-        assertEquals(0, driver.read(STATUS) & DeviceStatus.DEVICE_NEEDS_RESET);
+        resetAndServeOneRequest(); // by the same I/O thread
+    }
+
+    /**
+     * A guest that makes a new chain available for each one served (as another vCPU can) is served about a
+     * queue's worth per wake-up; the rest is served on wake-ups of the device's own, without another notify.
+     */
+    @Test
+    void eachWakeUpServesAtMostAQueuesWorth() throws Exception {
+        VirtqueueDriver q = runningQueue();
+        int total = 10 * 16;
+        java.util.concurrent.atomic.AtomicInteger added = new java.util.concurrent.atomic.AtomicInteger(1);
+        device.duringChain = () -> {
+            if (added.get() < total) {
+                q.addChain(Buffer.writable(DATA, 1));
+                added.incrementAndGet();
+            }
+        };
+        q.addChain(Buffer.writable(DATA, 1));
+        driver.write(QUEUE_NOTIFY, 0);
+        awaitProcessed(total);
+        assertTrue(device.maxChainsPerCall.get() <= 16, "chains in one wake-up: " + device.maxChainsPerCall.get());
+        assertEquals(total, q.usedIdx());
+    }
+
+    /**
+     * A reset while the I/O thread works through a long batch waits for the chain in hand at most, and a
+     * vCPU reading InterruptStatus meanwhile is not held up by either.
+     */
+    @Test
+    void resetDuringALongBatchTakesBoundedTime() throws Exception {
+        VirtqueueDriver q = runningQueue();
+        long chainMillis = 200;
+        device.duringChain = () -> {
+            try {
+                Thread.sleep(chainMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        for (int i = 0; i < 16; i++) q.addChain(Buffer.writable(DATA, 1));
+        driver.write(QUEUE_NOTIFY, 0);
+        awaitProcessed(1); // the batch of 16 x 200 ms is under way
+
+        long start = System.nanoTime();
+        Thread resetter = new Thread(() -> driver.write(STATUS, 0));
+        resetter.start();
+        Thread.sleep(20);
+        driver.read(INTERRUPT_STATUS);
+        long readMillis = (System.nanoTime() - start) / 1_000_000;
+        resetter.join(5000);
+        long resetMillis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(readMillis < 2 * chainMillis, "InterruptStatus read took " + readMillis + " ms");
+        assertTrue(resetMillis < 4 * chainMillis, "reset took " + resetMillis + " ms");
+        assertEquals(0, driver.read(STATUS));
+        int served = device.processed.get();
+        Thread.sleep(2 * chainMillis);
+        assertEquals(served, device.processed.get(), "nothing served after the reset");
+    }
+
+    /**
+     * An I/O thread that set USED_BUFFER and is about to send its edge when a reset comes: after the reset
+     * InterruptStatus reads 0 and no edge follows (§2.4), so the edge goes out before the reset ends.
+     */
+    @Test
+    void noInterruptEdgeFollowsAReset() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+        InterruptLine slowLine = asserted -> {
+            if (!asserted) return;
+            entered.countDown();
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            events.add("edge");
+        };
+        try (MmioTransport slow = new MmioTransport(new TestDevice(1), memory, slowLine)) {
+            VirtioMmioDriver d = new VirtioMmioDriver(slow);
+            VirtqueueDriver q = runningQueue(slow, d);
+            q.addChain(Buffer.writable(DATA, 1));
+            d.write(QUEUE_NOTIFY, 0);
+            assertTrue(entered.await(5, TimeUnit.SECONDS), "the I/O thread is sending its edge");
+            Thread resetter = new Thread(() -> {
+                d.write(STATUS, 0);
+                events.add("reset");
+            });
+            resetter.start();
+            Thread.sleep(200);
+            release.countDown();
+            resetter.join(5000);
+            assertEquals(List.of("edge", "reset"), events);
+            assertEquals(0, d.read(INTERRUPT_STATUS));
+        }
     }
 
     @Test

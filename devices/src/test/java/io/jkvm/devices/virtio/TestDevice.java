@@ -10,8 +10,13 @@ final class TestDevice implements VirtioDevice {
     final ConfigSpace config = new ConfigSpace(8);
     final AtomicInteger processed = new AtomicInteger();
     final AtomicInteger resets = new AtomicInteger();
+    /** The most chains one {@link #processQueue} call served. */
+    final AtomicInteger maxChainsPerCall = new AtomicInteger();
+    /** Runs for each chain before it completes, on the I/O thread: slow I/O, or a guest adding chains meanwhile. */
+    volatile Runnable duringChain = () -> {};
     volatile long activatedWith = -1;
-    volatile RuntimeException failure;
+    /** Thrown by {@link #processQueue} when set: a RuntimeException or an Error. */
+    volatile Throwable failure;
     volatile boolean closed;
     private final int queues;
 
@@ -31,10 +36,16 @@ final class TestDevice implements VirtioDevice {
 
     @Override
     public void processQueue(int index, Virtqueue queue) {
-        if (failure != null) throw failure;
+        Throwable f = failure;
+        if (f instanceof RuntimeException e) throw e;
+        if (f instanceof Error e) throw e;
+        int chains = 0;
         for (DescriptorChain c = queue.next(); c != null; c = queue.next()) {
+            duringChain.run();
             queue.complete((int) c.writableBytes());
             processed.incrementAndGet();
+            chains++;
         }
+        maxChainsPerCall.accumulateAndGet(chains, Math::max);
     }
 }

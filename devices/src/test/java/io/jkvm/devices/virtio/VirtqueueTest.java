@@ -48,7 +48,6 @@ class VirtqueueTest {
         assertTrue(c.writable(2));
         assertEquals(528, c.readableBytes());
         assertEquals(1, c.writableBytes());
-        assertTrue(c.inGuestMemory());
         assertEquals(DATA + 0x400, c.lastWritableByte());
 
         d.queue().complete(1);
@@ -89,17 +88,15 @@ class VirtqueueTest {
     }
 
     @Test
-    void buffersOutsideRamOrOverflowingAreFlaggedNotDropped() {
+    void buffersOutsideRamOrOverflowingAreReturnedUnused() {
         VirtqueueDriver d = VirtqueueDriver.withQueue(memory, SIZE, 0);
         d.addChain(Buffer.readable(RAM - 8, 16), Buffer.writable(DATA, 1));
         d.addChain(Buffer.readable(0xffff_ffff_ffff_fff0L, 0x20), Buffer.writable(DATA, 1));
         d.addChain(Buffer.readable(DATA, 0xffff_ffffL), Buffer.writable(DATA, 1));
-        for (int i = 0; i < 3; i++) {
-            DescriptorChain c = d.queue().next();
-            assertNotNull(c);
-            assertFalse(c.inGuestMemory());
-            d.queue().complete(0);
-        }
+        d.addChain(Buffer.readable(DATA, 16), Buffer.writable(0xffff_ffff_ffff_f000L, 0x1001));
+        assertNull(d.queue().next());
+        assertEquals(4, d.usedIdx());
+        for (int i = 0; i < 4; i++) assertEquals(0, d.usedLength(i));
     }
 
     /** A hostile chain layout, written into the queue by a test case. */
@@ -189,6 +186,25 @@ class VirtqueueTest {
         assertTrue(d.queue().broken());
     }
 
+    /** A batch (the chains next() hands out until it returns null) holds a queue's worth at most. */
+    @Test
+    void aBatchEndsAfterAQueuesWorth() {
+        VirtqueueDriver d = VirtqueueDriver.withQueue(memory, SIZE, 0);
+        d.writeDescriptor(3, DATA, 1, F_WRITE, 0);
+        int served = 0;
+        for (int i = 0; i < 3 * SIZE; i++) {
+            d.makeAvailable(3);
+            DescriptorChain c = d.queue().next();
+            if (c == null) break;
+            d.queue().complete(1);
+            served++;
+        }
+        assertEquals(SIZE, served);
+        assertTrue(d.queue().endBatch(), "cut short");
+        assertNotNull(d.queue().next(), "the next batch goes on");
+        assertFalse(d.queue().endBatch());
+    }
+
     @Test
     void indicesWrapAt16Bits() {
         VirtqueueDriver d = VirtqueueDriver.withQueue(memory, SIZE, 0);
@@ -199,6 +215,7 @@ class VirtqueueTest {
             DescriptorChain c = d.queue().next();
             assertNotNull(c, "request " + i);
             d.queue().complete(1);
+            assertNull(d.queue().next(), "one request per batch");
         }
         assertEquals(requests & 0xffff, d.usedIdx());
         assertEquals(3, d.usedId(requests - 1));

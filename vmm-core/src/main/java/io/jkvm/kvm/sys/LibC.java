@@ -38,6 +38,8 @@ public interface LibC {
     @SaveError int poll(long fds, long nfds, int timeout);
     @SaveError int fsync(int fd);
     @SaveError int fdatasync(int fd);
+    /** fstat(2) (a glibc symbol since 2.33); {@code statbuf} is the address of a {@link Native#STAT_SIZE}-byte struct stat. */
+    @SaveError int fstat(int fd, long statbuf);
     @SaveError int fallocate(int fd, int mode, long offset, long len);
     @SaveError int flock(int fd, int operation);
     String strerror(int errnum);

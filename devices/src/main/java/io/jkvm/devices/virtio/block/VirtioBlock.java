@@ -19,8 +19,9 @@ import java.nio.file.Path;
  *
  * <p>A request is {@code le32 type, le32 reserved, le64 sector} in device-readable buffers, then the data,
  * then a status byte: the last device-writable byte of the chain. Nothing else is assumed about framing
- * (§2.7.4): the header and data may be split over descriptors in any way. A request whose buffers are
- * outside guest RAM, whose sectors pass the capacity, whose data sits in buffers of the wrong direction
+ * (§2.7.4): the header and data may be split over descriptors in any way. A chain with a buffer outside
+ * guest RAM never gets here ({@link Virtqueue} returns it with used length 0, no status written). A request
+ * whose sectors pass the capacity, whose data sits in buffers of the wrong direction
  * (device-readable data in a read, device-writable data in a write) or whose length is not a multiple of
  * 512 fails with IOERR before any I/O; the image is untouched. A read-only disk offers VIRTIO_BLK_F_RO and
  * fails writes with IOERR (§5.2.6.2).
@@ -123,18 +124,27 @@ public final class VirtioBlock implements VirtioDevice {
      * Throws IOException if the image cannot be opened or its size is not a multiple of 512.
      */
     public static VirtioBlock open(Path path, boolean readOnly, String id) throws IOException {
-        if (id.length() > ID_BYTES || !StandardCharsets.US_ASCII.newEncoder().canEncode(id))
-            throw new IllegalArgumentException("disk id must be ASCII, at most 20 characters: " + id);
-        RawFile file = RawFile.open(path, readOnly);
+        checkId(id); // before the image is opened (and locked)
+        return open(RawFile.open(path, readOnly), id);
+    }
+
+    /** A device over the opened {@code file}, which it owns from now on (closed on failure too). */
+    public static VirtioBlock open(RawFile file, String id) throws IOException {
         try {
+            checkId(id);
             long size = file.size();
             if (size % SECTOR_SIZE != 0)
-                throw new IOException(path + ": size " + size + " is not a multiple of " + SECTOR_SIZE + " bytes");
+                throw new IOException(file.path() + ": size " + size + " is not a multiple of " + SECTOR_SIZE + " bytes");
             return new VirtioBlock(file, size / SECTOR_SIZE, id);
         } catch (IOException | RuntimeException e) {
             file.close();
             throw e;
         }
+    }
+
+    private static void checkId(String id) {
+        if (id.length() > ID_BYTES || !StandardCharsets.US_ASCII.newEncoder().canEncode(id))
+            throw new IllegalArgumentException("disk id must be ASCII, at most 20 characters: " + id);
     }
 
     /** Capacity in 512-byte sectors. */
@@ -175,6 +185,7 @@ public final class VirtioBlock implements VirtioDevice {
     @Override
     public void reset() {
         negotiated = 0;
+        file.clearWritebackFailure();
     }
 
     @Override
@@ -193,13 +204,12 @@ public final class VirtioBlock implements VirtioDevice {
     /** Executes one request; returns the number of bytes written into the chain (the used length). */
     private int handle(GuestMemory memory, DescriptorChain chain) {
         long statusAddress = chain.lastWritableByte();
-        if (statusAddress < 0 || !memory.contains(statusAddress, 1)) {
-            log.warnOnce("no-status", "request without a usable status byte dropped");
+        if (statusAddress < 0) {
+            log.warnOnce("no-status", "request without a status byte dropped");
             return 0;
         }
         transferred = 0;
-        byte status = chain.inGuestMemory() && chain.readReadable(memory, 0, header, HEADER_SIZE)
-                ? execute(memory, chain) : VIRTIO_BLK_S_IOERR;
+        byte status = chain.readReadable(memory, 0, header, HEADER_SIZE) ? execute(memory, chain) : VIRTIO_BLK_S_IOERR;
         memory.writeByte(statusAddress, status);
         return transferred + 1;
     }
@@ -277,8 +287,13 @@ public final class VirtioBlock implements VirtioDevice {
             long offset = rangeSector[i] * SECTOR_SIZE;
             long length = rangeCount[i] * SECTOR_SIZE;
             if (length == 0) continue;
-            if (!writeZeroes || rangeUnmap[i]) file.punchHole(offset, length); // reads back as zeros
-            else file.zeroRange(offset, length);
+            if (writeZeroes) {
+                // a punched hole reads back as zeros; where none can be punched, zeros are written
+                if (!rangeUnmap[i] || !file.punchHole(offset, length)) file.zeroRange(offset, length);
+            } else if (!file.punchHole(offset, length)) {
+                // §5.2.6.2: discard is a hint; the data may stay
+                log.warnOnce("discard-unsupported", "the host file system cannot punch holes; discards leave the data");
+            }
         }
         return VIRTIO_BLK_S_OK;
     }

@@ -48,18 +48,18 @@ final class ReceiveBuffers {
      * Takes chains from {@code queue} until {@code room} bytes are held (without {@code mergeable}: until one
      * chain is, whatever its size, as a chain may take only one frame). False if the queue ran out first:
      * then the device waits for the driver's notification (Virtqueue#next asked for it with EVENT_IDX).
-     * Chains no frame can go into (outside RAM, device-readable parts, shorter than the header, too many
-     * buffers) go back used and empty.
+     * Chains no frame can go into (device-readable parts, shorter than the header, too many buffers) go back
+     * used and empty; Virtqueue#next already returned those with buffers outside guest RAM.
      */
     boolean fill(Virtqueue queue, long room, boolean mergeable) {
         while (mergeable ? bytes < room : chains == 0) {
             if (chains == heads.length) return false; // a queue of tiny buffers: they cannot hold `room`
             DescriptorChain chain = queue.next();
             if (chain == null) return false;
-            if (!chain.inGuestMemory() || chain.readableCount() != 0 || chain.writableBytes() < NetHeader.SIZE
+            if (chain.readableCount() != 0 || chain.writableBytes() < NetHeader.SIZE
                     || segments + chain.count() > addresses.length) {
-                log.warnOnce("rx-chain", "unusable receive buffer (outside RAM, device-readable, shorter than the"
-                        + " header or too many descriptors) returned empty");
+                log.warnOnce("rx-chain", "unusable receive buffer (device-readable, shorter than the header or"
+                        + " too many descriptors) returned empty");
                 queue.complete(0);
                 continue;
             }

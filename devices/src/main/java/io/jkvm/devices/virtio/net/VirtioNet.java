@@ -199,8 +199,8 @@ public final class VirtioNet implements VirtioDevice {
     private void transmit(Virtqueue queue) {
         GuestMemory memory = queue.memory();
         for (DescriptorChain chain = queue.next(); chain != null; chain = queue.next()) {
-            if (!chain.inGuestMemory() || chain.readableBytes() < NetHeader.SIZE) {
-                log.warnOnce("tx-chain", "transmit buffer outside RAM or shorter than the header; dropped");
+            if (chain.readableBytes() < NetHeader.SIZE) {
+                log.warnOnce("tx-chain", "transmit buffer shorter than the header; dropped");
             } else {
                 send(memory, chain);
             }

@@ -59,7 +59,7 @@ public final class VirtioRng implements VirtioDevice {
     public void processQueue(int index, Virtqueue queue) {
         GuestMemory memory = queue.memory();
         for (DescriptorChain chain = queue.next(); chain != null; chain = queue.next()) {
-            queue.complete(chain.inGuestMemory() ? fill(memory, chain) : 0);
+            queue.complete(fill(memory, chain));
         }
     }
 

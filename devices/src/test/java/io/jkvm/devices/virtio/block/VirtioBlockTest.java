@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jkvm.devices.virtio.VirtioFeature;
 import io.jkvm.devices.virtio.VirtqueueDriver;
 import io.jkvm.devices.virtio.VirtqueueDriver.Buffer;
+import io.jkvm.io.FaultyFileSyscalls;
+import io.jkvm.io.RawFile;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -155,6 +157,37 @@ class VirtioBlockTest {
         assertEquals(1, lastUsedLength());
     }
 
+    /** This test's image, reopened with its descriptor's calls going through {@code faults}. */
+    private void useFaulty(FaultyFileSyscalls faults) throws IOException {
+        block.close(); // releases the exclusive lock
+        use(VirtioBlock.open(RawFile.open(image, false, faults), "faulty"));
+    }
+
+    /**
+     * Linux reports a writeback error to one fdatasync; a later one may return 0 though the pages are lost.
+     * After one failed flush every flush and write fails, as in QEMU's file driver, until the device is reset.
+     */
+    @Test
+    void aFailedFlushFailsEveryLaterFlushAndWriteUntilReset() throws IOException {
+        FaultyFileSyscalls faults = new FaultyFileSyscalls();
+        useFaulty(faults);
+        faults.failNextFdatasync(5 /* EIO */);
+        header(T_FLUSH, 0);
+        assertEquals(IOERR, submit(readable(HEADER, 16), writable(STATUS, 1)));
+        assertEquals(IOERR, submit(readable(HEADER, 16), writable(STATUS, 1)), "the second flush fails too");
+        memory.write(DATA, pattern(512, 9));
+        header(T_OUT, 0);
+        assertEquals(IOERR, submit(readable(HEADER, 16), readable(DATA, 512), writable(STATUS, 1)));
+        header(T_IN, 0);
+        assertEquals(OK, submit(readable(HEADER, 16), writable(DATA, 512), writable(STATUS, 1)), "reads still work");
+        assertArrayEquals(original, fileBytes());
+
+        block.reset();
+        block.activate(block.features());
+        header(T_FLUSH, 0);
+        assertEquals(OK, submit(readable(HEADER, 16), writable(STATUS, 1)), "a reset device starts afresh");
+    }
+
     @Test
     void getIdReturnsTheNulPaddedId() {
         memory.fill(DATA, 20, (byte) 0x55);
@@ -223,16 +256,35 @@ class VirtioBlockTest {
         assertEquals(UNSUPP, submit(readable(HEADER, 16), writable(STATUS, 1)));
     }
 
+    /** A chain with any buffer outside guest RAM is returned unused: no I/O, no status byte, used length 0. */
     @Test
-    void buffersOutsideGuestRamFailBeforeAnyIo() throws IOException {
+    void buffersOutsideGuestRamAreReturnedUnused() throws IOException {
         memory.write(DATA, pattern(512, 4));
         header(T_OUT, 0);
-        assertEquals(IOERR, submit(readable(HEADER, 16), readable(DATA, 512), readable(RAM - 256, 512), writable(STATUS, 1)));
+        assertEquals(0x7f, submit(readable(HEADER, 16), readable(DATA, 512), readable(RAM - 256, 512), writable(STATUS, 1)));
+        assertEquals(0, lastUsedLength());
         header(T_OUT, 0);
-        assertEquals(IOERR, submit(readable(HEADER, 16), readable(-512L, 1024), writable(STATUS, 1)));
+        assertEquals(0x7f, submit(readable(HEADER, 16), readable(-512L, 1024), writable(STATUS, 1)));
+        assertEquals(0, lastUsedLength());
         header(T_IN, 0);
-        assertEquals(IOERR, submit(readable(HEADER, 16), writable(RAM, 512), writable(STATUS, 1)));
+        assertEquals(0x7f, submit(readable(HEADER, 16), writable(RAM, 512), writable(STATUS, 1)));
+        assertEquals(0, lastUsedLength());
         assertArrayEquals(original, fileBytes());
+    }
+
+    /**
+     * A status buffer at 0xFFFF_FFFF_FFFF_F000 of 0x1001 bytes: addr + len - 1 wraps to guest address 0 (here
+     * the descriptor table). The chain is not wholly in RAM: it goes back with used length 0, nothing written.
+     */
+    @Test
+    void statusBufferWhoseEndWrapsIsNeverWritten() throws IOException {
+        header(T_IN, 0);
+        driver.addChain(readable(HEADER, 16), writable(DATA, 512), writable(0xffff_ffff_ffff_f000L, 0x1001));
+        byte[] table = memory.read(0, 64);
+        block.processQueue(0, driver.queue());
+        assertEquals(1, driver.usedIdx());
+        assertEquals(0, driver.usedLength(0));
+        assertArrayEquals(table, memory.read(0, 64), "guest address 0 untouched");
     }
 
     @Test
@@ -276,16 +328,38 @@ class VirtioBlockTest {
         header(T_DISCARD, 0);
         discardRange(DATA, 8, 8, 0);
         assertEquals(OK, submit(readable(HEADER, 16), readable(DATA, 16), writable(STATUS, 1)));
+        byte[] discarded = original.clone();
+        Arrays.fill(discarded, 8 * 512, 16 * 512, (byte) 0);
+        assertArrayEquals(writeZeroesOfSectors20And30(discarded), fileBytes());
+        assertEquals(SECTORS * 512, Files.size(image));
+    }
+
+    /** WRITE_ZEROES of sectors 20-21 and, unmap allowed, 30; returns {@code before} with those sectors zeroed. */
+    private byte[] writeZeroesOfSectors20And30(byte[] before) {
         header(T_WRITE_ZEROES, 0);
         discardRange(DATA, 20, 2, 0);
-        discardRange(DATA + 16, 30, 1, 1); // unmap allowed
+        discardRange(DATA + 16, 30, 1, 1);
         assertEquals(OK, submit(readable(HEADER, 16), readable(DATA, 32), writable(STATUS, 1)));
-        byte[] expected = original.clone();
-        Arrays.fill(expected, 8 * 512, 16 * 512, (byte) 0);
+        byte[] expected = before.clone();
         Arrays.fill(expected, 20 * 512, 22 * 512, (byte) 0);
         Arrays.fill(expected, 30 * 512, 31 * 512, (byte) 0);
-        assertArrayEquals(expected, fileBytes());
-        assertEquals(SECTORS * 512, Files.size(image));
+        return expected;
+    }
+
+    /**
+     * On a file system that cannot punch holes or zero ranges (fallocate: EOPNOTSUPP), DISCARD completes as
+     * the hint it is and WRITE_ZEROES, with or without unmap, writes zeros.
+     */
+    @Test
+    void withoutFallocateDiscardIsAHintAndWriteZeroesWritesZeros() throws IOException {
+        FaultyFileSyscalls faults = new FaultyFileSyscalls();
+        faults.fallocateErrno = 95; // EOPNOTSUPP
+        useFaulty(faults);
+        header(T_DISCARD, 0);
+        discardRange(DATA, 8, 8, 0);
+        assertEquals(OK, submit(readable(HEADER, 16), readable(DATA, 16), writable(STATUS, 1)));
+        assertArrayEquals(original, fileBytes(), "a discard that cannot deallocate leaves the data");
+        assertArrayEquals(writeZeroesOfSectors20And30(original), fileBytes());
     }
 
     @Test
