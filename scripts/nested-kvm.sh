@@ -8,7 +8,8 @@
 # The VM sees the host's root filesystem read-only (virtiofs) under a RAM overlay, so everything the
 # host has (JDK, ~/.m2, worktrees) is there and writes are thrown away — except the current working
 # directory, which is shared read-write. The command runs as root in that directory with the caller's
-# PATH and JKVM_* variables; its output goes to stdout and the script exits with its status
+# PATH and JKVM_* variables, and JKVM_NESTED=1 (tests size slow work by it); its output goes to stdout
+# and the script exits with its status
 # (124 on timeout, 125 if the VM never reported a status).
 # Caveat: the host tree is the lower layer of an overlay, so a host file replaced while the VM runs
 # (a symlink re-created by a build, a package upgraded by apt) may look missing, stale or fail with
@@ -40,7 +41,7 @@ TIMEOUT=${NESTED_TIMEOUT:-3600}
 
 # Load order matters: insmod does not resolve dependencies (order taken from the modules' "depends").
 MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci fuse virtiofs overlay
-         irqbypass kvm kvm-amd"
+         irqbypass kvm kvm-amd tun"
 
 build_initramfs() {
     local moddir=${NESTED_MODULES:-}
@@ -93,17 +94,18 @@ poweroff -f
 EOF
     chmod +x "$root/init"
     mkdir -p "$CACHE"
-    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$CACHE/initramfs.cpio.gz.tmp"
-    mv "$CACHE/initramfs.cpio.gz.tmp" "$CACHE/initramfs.cpio.gz"
+    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$INITRD.tmp.$$"
+    mv "$INITRD.tmp.$$" "$INITRD"
     rm -rf "$root"
 }
 
-INITRD=$CACHE/initramfs.cpio.gz
-[ -f "$INITRD" ] && [ "$INITRD" -nt "$0" ] || build_initramfs
+# Named after this script's contents, so that worktrees with different MODULES never share one.
+INITRD=$CACHE/initramfs-$(sha256sum "$0" | cut -c1-12).cpio.gz
+[ -f "$INITRD" ] || build_initramfs
 
 # The command, as a shell script run in the chroot (passed base64-encoded on the kernel command line,
 # which x86 limits to 2048 bytes).
-script="export PATH=$(printf %q "$PATH") HOME=/root"
+script="export PATH=$(printf %q "$PATH") HOME=/root JKVM_NESTED=1"
 for v in $(compgen -e | grep '^JKVM_' || true); do script+=" $v=$(printf %q "${!v}")"; done
 script+=$'\n'"cd $(printf %q "$PWD") && exec $(printf '%q ' "$@")"
 b64() { printf %s "$1" | base64 -w0; }

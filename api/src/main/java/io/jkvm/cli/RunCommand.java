@@ -7,6 +7,7 @@ import io.jkvm.boot.machine.DiskSpec;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
+import io.jkvm.boot.machine.NetSpec;
 import io.jkvm.boot.machine.VsockSpec;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.RunOutcome;
@@ -57,6 +58,10 @@ final class RunCommand implements Callable<Integer> {
             description = "a raw disk image as a virtio-blk device; repeatable")
     List<String> disks = new ArrayList<>();
 
+    @Option(names = "--net", paramLabel = "tap=NAME[,mac=02:..][,mtu=N][,id=ID]",
+            description = "a virtio-net device over the TAP NAME (created if absent: needs CAP_NET_ADMIN); repeatable")
+    List<String> nets = new ArrayList<>();
+
     @Option(names = "--no-rng", description = "no virtio-rng device")
     boolean noRng;
 
@@ -102,6 +107,7 @@ final class RunCommand implements Callable<Integer> {
         };
         MachineConfig config = MachineConfig.of(kernel, Optional.ofNullable(initrd), MemorySize.parse(memory), cpus)
                 .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
+                .withNets(nets.stream().map(NetSpec::parse).toList())
                 .withDiscovery(how).withVsock(Optional.ofNullable(vsock).map(VsockSpec::parse));
         if (pvmQuirks) config = config.withForcedPvmQuirks(true);
         String vmId = id.resolve();

@@ -159,4 +159,26 @@ class BadInputTest {
     void execWithoutAVsockSocket() {
         assertRejected("no such vsock socket", "exec", "--vsock", dir.resolve("none.sock").toString(), "--", "true");
     }
+
+    @Test
+    void badNetValues() throws Exception {
+        String kernel = goodKernel().toString();
+        assertRejected("tap name", "run", "--kernel", kernel, "--net", "tap=");
+        assertRejected("tap name", "run", "--kernel", kernel, "--net", "tap=a-name-far-too-long");
+        assertRejected("needs tap=NAME", "run", "--kernel", kernel, "--net", "mac=02:00:00:00:00:01");
+        assertRejected("multicast", "run", "--kernel", kernel, "--net", "tap=t0,mac=01:00:00:00:00:01");
+        assertRejected("six hex octets", "run", "--kernel", kernel, "--net", "tap=t0,mac=02:00:00:00:00");
+        assertRejected("mtu must be 68-65535", "run", "--kernel", kernel, "--net", "tap=t0,mtu=20");
+        assertRejected("mtu must be a number", "run", "--kernel", kernel, "--net", "tap=t0,mtu=big");
+        assertRejected("unknown option", "run", "--kernel", kernel, "--net", "tap=t0,speed=10G");
+    }
+
+    /**
+     * An interface that is no TAP (loopback): where /dev/net/tun opens, TUNSETIFF refuses it; where it does
+     * not (no permission, no tun module), that is the line. Either way one line naming the --net device.
+     */
+    @Test
+    void netDeviceThatCannotBeAttached() throws Exception {
+        assertRejected("--net lo: ", "run", "--kernel", goodKernel().toString(), "--net", "tap=lo");
+    }
 }

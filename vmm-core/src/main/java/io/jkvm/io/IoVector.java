@@ -57,6 +57,20 @@ public final class IoVector {
         remainingBytes += length;
     }
 
+    /** Number of entries added since {@link #clear}. */
+    public int count() {
+        return count;
+    }
+
+    /** The host address of entry {@code i} (a {@link FrameChannel} that is no file descriptor copies through it). */
+    public long hostAddress(int i) {
+        return entries.getLong(java.util.Objects.checkIndex(i, count) * IOVEC_SIZE);
+    }
+
+    public long length(int i) {
+        return entries.getLong(java.util.Objects.checkIndex(i, count) * IOVEC_SIZE + 8);
+    }
+
     /** Bytes not yet transferred. */
     public long remainingBytes() {
         return remainingBytes;

@@ -49,7 +49,7 @@ public final class Initramfs {
             "md5sum", "dd", "nproc", "dmesg", "head", "tail", "ls", "mkdir", "rm", "cp", "mv", "ln",
             "grep", "sed", "awk", "wc", "cut", "tr", "cmp", "hexdump", "od", "xxd", "uname", "ps",
             "kill", "env", "date", "stat", "free", "df", "ip", "ifconfig", "mknod", "chmod", "seq",
-            "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock");
+            "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock", "ping", "nc");
 
     /** Where the default initramfs keeps the guest agent (guests/agent), when it has one. */
     public static final String AGENT_PATH = "bin/jkvm-agent";

@@ -23,9 +23,11 @@ import io.jkvm.devices.legacy.Uart16550;
 import io.jkvm.devices.virtio.MmioTransport;
 import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.block.VirtioBlock;
+import io.jkvm.devices.virtio.net.VirtioNet;
 import io.jkvm.devices.virtio.rng.VirtioRng;
 import io.jkvm.devices.virtio.vsock.VirtioVsock;
 import io.jkvm.io.EventFd;
+import io.jkvm.io.Tap;
 import io.jkvm.io.NonBlockingOutput;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.Kvm;
@@ -141,6 +143,7 @@ public final class Machine implements AutoCloseable {
      * @throws io.jkvm.kvm.KvmUnavailableException    /dev/kvm missing, not permitted or not KVM API 12
      * @throws io.jkvm.boot.loader.BootException       bad kernel, initrd, command line, memory or vCPU count
      * @throws UncheckedIOException                    a disk image that cannot be opened (message names it)
+     * @throws io.jkvm.boot.loader.BootConfigException a TAP that cannot be opened or attached (one line naming it)
      */
     public static Machine create(MachineConfig config, IntConsumer serialOut) {
         return create(config, serialOut, null);
@@ -496,7 +499,7 @@ public final class Machine implements AutoCloseable {
             machine.finish(outcome);
         }
 
-        /** The virtio devices in window order: the disks, the entropy source, the socket device. */
+        /** The virtio devices in window order: the disks, the network cards, the entropy source, the socket device. */
         private List<VirtioDevice> openVirtioDevices(MachineConfig config) {
             List<VirtioDevice> devices = new ArrayList<>();
             for (DiskSpec disk : config.disks()) {
@@ -506,6 +509,14 @@ public final class Machine implements AutoCloseable {
                     devices.add(block);
                 } catch (IOException e) {
                     throw new BootConfigException("--disk: " + e.getMessage());
+                }
+            }
+            for (NetSpec net : config.nets()) {
+                try {
+                    Tap tap = own(Tap.open(net.tap()));
+                    devices.add(new VirtioNet(tap, net.mac(), net.mtu(), net.label()));
+                } catch (IOException e) {
+                    throw new BootConfigException("--net " + net.label() + ": " + e.getMessage());
                 }
             }
             if (config.rng()) devices.add(new VirtioRng());

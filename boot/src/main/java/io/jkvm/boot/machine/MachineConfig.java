@@ -11,6 +11,7 @@ import java.util.Optional;
  *
  * @param cmdline   the kernel command line; jkvm appends what the machine itself needs (PVM switches,
  *                  virtio-mmio devices for {@link VirtioDiscovery#CMDLINE}) before any {@code --} part
+ * @param nets      virtio-net devices, each over a TAP
  * @param rng       attach a virtio-rng device fed from host entropy
  * @param discovery how the guest finds the virtio-mmio devices
  * @param forcePvmQuirks apply the PVM quirk set (kernel switches, CPUID masks, int3/fwait handling) even
@@ -20,8 +21,8 @@ import java.util.Optional;
  * @param vsock     a virtio-vsock device and its host Unix socket, if any
  */
 public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, long memory, int cpus,
-                            List<DiskSpec> disks, boolean rng, VirtioDiscovery discovery, boolean forcePvmQuirks,
-                            Optional<VsockSpec> vsock) {
+                            List<DiskSpec> disks, List<NetSpec> nets, boolean rng, VirtioDiscovery discovery,
+                            boolean forcePvmQuirks, Optional<VsockSpec> vsock) {
     /**
      * A serial console on COM1; a quiet boot (every console byte is a VM exit); on panic, reboot at once
      * so a dead guest ends the VM instead of hanging; reboot through the i8042 reset line, which needs
@@ -63,6 +64,7 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
         Objects.requireNonNull(initrd, "initrd");
         Objects.requireNonNull(cmdline, "cmdline");
         disks = List.copyOf(disks);
+        nets = List.copyOf(nets);
         Objects.requireNonNull(discovery, "discovery");
         Objects.requireNonNull(vsock, "vsock");
         if (cpus < 1) throw new IllegalArgumentException("--cpus must be at least 1, not " + cpus);
@@ -71,11 +73,11 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
     }
 
     /**
-     * A machine with the default command line, no disks, virtio-rng on, ACPI discovery, and the PVM quirk
+     * A machine with the default command line, no disks, no network, virtio-rng on, ACPI discovery, and the PVM quirk
      * set forced if the environment or a system property asks for it.
      */
     public static MachineConfig of(Path kernel, Optional<Path> initrd, long memory, int cpus) {
-        return new MachineConfig(kernel, initrd, DEFAULT_CMDLINE, memory, cpus, List.of(), true, VirtioDiscovery.ACPI,
+        return new MachineConfig(kernel, initrd, DEFAULT_CMDLINE, memory, cpus, List.of(), List.of(), true, VirtioDiscovery.ACPI,
                 pvmQuirksForced(System.getenv(FORCE_PVM_QUIRKS_VARIABLE), System.getProperty(FORCE_PVM_QUIRKS_PROPERTY)),
                 Optional.empty());
     }
@@ -90,26 +92,30 @@ public record MachineConfig(Path kernel, Optional<Path> initrd, String cmdline, 
     }
 
     public MachineConfig withCmdline(String text) {
-        return new MachineConfig(kernel, initrd, text, memory, cpus, disks, rng, discovery, forcePvmQuirks, vsock);
+        return new MachineConfig(kernel, initrd, text, memory, cpus, disks, nets, rng, discovery, forcePvmQuirks, vsock);
     }
 
     public MachineConfig withDisks(List<DiskSpec> list) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, list, rng, discovery, forcePvmQuirks, vsock);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, list, nets, rng, discovery, forcePvmQuirks, vsock);
+    }
+
+    public MachineConfig withNets(List<NetSpec> list) {
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, list, rng, discovery, forcePvmQuirks, vsock);
     }
 
     public MachineConfig withRng(boolean on) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, on, discovery, forcePvmQuirks, vsock);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, nets, on, discovery, forcePvmQuirks, vsock);
     }
 
     public MachineConfig withDiscovery(VirtioDiscovery how) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, how, forcePvmQuirks, vsock);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, nets, rng, how, forcePvmQuirks, vsock);
     }
 
     public MachineConfig withVsock(Optional<VsockSpec> device) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, discovery, forcePvmQuirks, device);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, nets, rng, discovery, forcePvmQuirks, device);
     }
 
     public MachineConfig withForcedPvmQuirks(boolean force) {
-        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, rng, discovery, force, vsock);
+        return new MachineConfig(kernel, initrd, cmdline, memory, cpus, disks, nets, rng, discovery, force, vsock);
     }
 }

@@ -11,14 +11,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Host commands the Linux tests use (e2fsprogs): a missing one skips, or fails with JKVM_REQUIRE_TOOLS=1. */
+/** Host commands the Linux tests use (e2fsprogs, iproute2): a missing one skips, or fails with JKVM_REQUIRE_TOOLS=1. */
 final class HostTools {
     private HostTools() {}
 
     static void require(String tool) {
         for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"))
             if (Files.isExecutable(Path.of(dir, tool))) return;
-        String why = tool + " is not installed (Debian: e2fsprogs)";
+        String why = tool + " is not installed (Debian: e2fsprogs, iproute2)";
         if ("1".equals(System.getenv("JKVM_REQUIRE_TOOLS"))) fail(why + " [JKVM_REQUIRE_TOOLS=1]");
         assumeTrue(false, why);
     }

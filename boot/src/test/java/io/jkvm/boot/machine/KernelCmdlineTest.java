@@ -58,10 +58,10 @@ class KernelCmdlineTest {
                 List.of(clear.substring("clearcpuid=".length()).split(",")));
     }
 
-    /** benchmarks/guest-compare.sh gives QEMU on PVM the switches jkvm appends there by itself. */
+    /** The QEMU comparisons (benchmarks/compare-lib.sh) give QEMU on PVM the switches jkvm appends there by itself. */
     @Test
     void guestCompareGivesQemuTheSameSwitches() throws Exception {
-        Path script = Path.of("../benchmarks/guest-compare.sh");
+        Path script = Path.of("../benchmarks/compare-lib.sh");
         String line = Files.readAllLines(script).stream().filter(l -> l.startsWith("pvm_switches=")).findFirst()
                 .orElseThrow(() -> new AssertionError("no pvm_switches= in " + script));
         assertEquals("pvm_switches=\"" + String.join(" ", PvmQuirks.KERNEL_SWITCHES) + "\"", line);

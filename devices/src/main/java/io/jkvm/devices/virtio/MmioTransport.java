@@ -106,7 +106,7 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
                 notify[i] = new EventFd();
                 int index = i;
                 workers[i] = new QueueWorker(name + "-q" + i, notify[i], () -> serviceUnlessPaused(index),
-                        failure -> deviceFailed(index, failure));
+                        failure -> deviceFailed(index, failure), () -> readinessFd(index));
             }
         } catch (RuntimeException e) {
             for (EventFd fd : notify) if (fd != null) fd.close();
@@ -369,6 +369,13 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
     /** Queue {@code index}, for the fuzz harness and tests of this package. */
     Virtqueue queue(int index) {
         return queues[index];
+    }
+
+    /** The device's readiness fd for queue {@code index} while the device is live and the queue ready, else -1. */
+    private int readinessFd(int index) {
+        int s = status;
+        if ((s & DeviceStatus.DRIVER_OK) == 0 || (s & DeviceStatus.DEVICE_NEEDS_RESET) != 0 || !queues[index].ready()) return -1;
+        return device.readinessFd(index);
     }
 
     /**

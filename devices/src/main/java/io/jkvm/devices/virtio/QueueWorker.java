@@ -1,11 +1,15 @@
 package io.jkvm.devices.virtio;
 
 import io.jkvm.io.EventFd;
+import io.jkvm.io.PollSet;
+import io.jkvm.kvm.sys.Native;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 
 /**
  * The I/O thread of one virtqueue: it blocks on the queue's notify eventfd (a KVM ioeventfd, or signalled by
- * the transport for a QueueNotify write that reached userspace) and services the queue on each wake-up.
+ * the transport for a QueueNotify write that reached userspace), and on the device's readiness fd when it
+ * names one (poll(2) over both), and services the queue on each wake-up.
  * {@link #stop()} sets a flag and signals the eventfd, so the thread wakes, sees the flag and ends. Nothing
  * thrown by the service ends the thread, not even an Error (OutOfMemoryError, StackOverflowError): it goes to
  * the failure handler (the transport sets DEVICE_NEEDS_RESET) and the thread waits for the next notification.
@@ -14,13 +18,16 @@ final class QueueWorker {
     private final EventFd notify;
     private final Runnable service;
     private final Consumer<Throwable> onFailure;
+    private final IntSupplier readinessFd;
+    private final PollSet poll = new PollSet(2);
     private final Thread thread;
     private volatile boolean stopping;
 
-    QueueWorker(String name, EventFd notify, Runnable service, Consumer<Throwable> onFailure) {
+    QueueWorker(String name, EventFd notify, Runnable service, Consumer<Throwable> onFailure, IntSupplier readinessFd) {
         this.notify = notify;
         this.service = service;
         this.onFailure = onFailure;
+        this.readinessFd = readinessFd;
         this.thread = new Thread(this::run, name);
         thread.setDaemon(true);
     }
@@ -31,7 +38,7 @@ final class QueueWorker {
 
     private void run() {
         while (true) {
-            notify.await();
+            awaitWork();
             if (stopping) return;
             try {
                 service.run();
@@ -39,6 +46,19 @@ final class QueueWorker {
                 failed(e);
             }
         }
+    }
+
+    /** Waits for a notification, or for the device's readiness fd if it has one now. */
+    private void awaitWork() {
+        int fd = readinessFd.getAsInt();
+        if (fd < 0) {
+            notify.await();
+            return;
+        }
+        poll.set(0, notify.fd(), Native.POLLIN);
+        poll.set(1, fd, Native.POLLIN);
+        poll.await(2);
+        if (poll.ready(0) != 0) notify.await(); // readable: returns at once and clears the counter
     }
 
     private void failed(Throwable e) {

@@ -13,7 +13,7 @@ package io.jkvm.devices.virtio;
  * waits for the chain in hand to complete; {@code next()} then returns null until the queue is set up again).
  */
 public interface VirtioDevice extends AutoCloseable {
-    /** The device ID of virtio 1.2 §5 (2 = block, 4 = entropy). */
+    /** The device ID of virtio 1.2 §5 (1 = network, 2 = block, 4 = entropy). */
     int deviceId();
 
     /** Offered features, including {@link VirtioFeature#TRANSPORT_FEATURES}. */
@@ -41,6 +41,16 @@ public interface VirtioDevice extends AutoCloseable {
      * socket that became readable). Safe from any thread, a no-op once the transport is closed.
      */
     default void bindQueueService(java.util.function.IntConsumer serviceQueue) {}
+
+    /**
+     * A host file descriptor whose readability also wakes queue {@code index}'s I/O thread (besides the
+     * driver's notifications), or -1 for none. Asked by that thread before each wait and only while the
+     * device is live, so a device returns one only when it can use the wake-up (e.g. a network device
+     * whose receive queue has room, for its TAP); otherwise a ready fd would wake the thread in a loop.
+     */
+    default int readinessFd(int index) {
+        return -1;
+    }
 
     /** Called when the driver resets the device (status 0). */
     default void reset() {}

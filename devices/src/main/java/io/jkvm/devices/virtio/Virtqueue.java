@@ -283,13 +283,27 @@ public final class Virtqueue {
         if (chainGeneration == generation) putUsed(chain.head(), writtenLength);
     }
 
-    private void putUsed(int head, int writtenLength) {
+    /**
+     * Writes a used element for the chain at {@code head} (taken earlier with {@link #next()}) without
+     * publishing it: several elements that belong together (the buffers of one mergeable receive, §5.1.6.4)
+     * become visible to the driver at once with {@link #publishUsed()}.
+     */
+    public synchronized void addUsed(int head, int writtenLength) {
         long element = usedRing + RING_ENTRIES + (long) USED_ELEMENT_SIZE * (nextUsed & (size - 1));
         memory.writeInt(element, head);
         memory.writeInt(element + 4, writtenLength);
         nextUsed = (nextUsed + 1) & 0xffff;
-        VarHandle.releaseFence(); // the element is visible before the idx that publishes it
+    }
+
+    /** Publishes the used elements added so far: release fence, then the used idx (§2.7.8). */
+    public synchronized void publishUsed() {
+        VarHandle.releaseFence(); // the elements (and the buffers they describe) before the idx
         memory.writeShort(usedRing + RING_IDX, (short) nextUsed);
+    }
+
+    private void putUsed(int head, int writtenLength) {
+        addUsed(head, writtenLength);
+        publishUsed();
     }
 
     /**

@@ -32,6 +32,10 @@ public interface LibC {
     @SaveError long pwrite(int fd, long buf, long count, long offset);
     @SaveError long preadv(int fd, long iov, int iovcnt, long offset);
     @SaveError long pwritev(int fd, long iov, int iovcnt, long offset);
+    @SaveError long readv(int fd, long iov, int iovcnt);
+    @SaveError long writev(int fd, long iov, int iovcnt);
+    /** poll(2) over an array of {@code struct pollfd {int fd; short events; short revents;}}. */
+    @SaveError int poll(long fds, long nfds, int timeout);
     @SaveError int fsync(int fd);
     @SaveError int fdatasync(int fd);
     /** fstat(2) (a glibc symbol since 2.33); {@code statbuf} is the address of a {@link Native#STAT_SIZE}-byte struct stat. */

@@ -23,8 +23,11 @@ public final class Native {
     public static final int FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02, FALLOC_FL_ZERO_RANGE = 0x10;
     // struct stat of x86-64 (<asm/stat.h>): 144 bytes, st_size at byte 48
     public static final int STAT_SIZE = 144, STAT_ST_SIZE = 48;
+    // <asm-generic/poll.h>
+    public static final short POLLIN = 0x001, POLLOUT = 0x004, POLLERR = 0x008, POLLHUP = 0x010, POLLNVAL = 0x020;
     // <asm-generic/errno-base.h>
-    public static final int EINTR = 4, EAGAIN = 11, EACCES = 13, ENOENT = 2, E2BIG = 7, EWOULDBLOCK = EAGAIN, ENOSYS = 38, EOPNOTSUPP = 95;
+    public static final int EINTR = 4, EAGAIN = 11, EACCES = 13, ENOENT = 2, E2BIG = 7, EWOULDBLOCK = EAGAIN, ENOSYS = 38, EOPNOTSUPP = 95,
+            EPERM = 1, EBUSY = 16, EINVAL = 22;
 
     private static final MemoryIO IO = MemoryIO.getInstance();
 
