@@ -92,12 +92,17 @@ public final class VmmController {
 
     public synchronized void putNetworkInterface(String ifaceId, ApiTypes.NetworkInterface iface) {
         requireNotStarted();
-        throw new ApiFault("jkvm has no network device yet: network interface " + ifaceId + " cannot be created.");
+        resources.putNetworkInterface(ifaceId, iface);
     }
 
     public synchronized void putVsock(ApiTypes.Vsock vsock) {
         requireNotStarted();
-        throw new ApiFault("jkvm has no vsock device yet: vsock cannot be created.");
+        resources.setVsock(vsock);
+    }
+
+    /** What InstanceStart would start now (for tests): the pre-boot configuration as a {@link MachineConfig}. */
+    synchronized MachineConfig configToStart() {
+        return resources.toMachineConfig();
     }
 
     public synchronized void putLogger(ApiTypes.Logger logger) {

@@ -6,15 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jkvm.api.ApiClient.Reply;
 import io.jkvm.boot.loader.TestImages;
+import io.jkvm.boot.machine.MachineConfig;
+import io.jkvm.boot.machine.NetSpec;
+import io.jkvm.boot.machine.VsockSpec;
+import io.jkvm.devices.virtio.net.MacAddress;
 import java.io.ByteArrayOutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -192,12 +199,116 @@ class ApiServerTest {
         assertNoContent(client.send("PUT", "/drives/data", drive("data", ", \"cache_type\": \"Writeback\", \"io_engine\": \"Sync\"")));
     }
 
+    private static String iface(String id, String tap, String extra) {
+        return "{\"iface_id\": \"" + id + "\", \"host_dev_name\": \"" + tap + "\"" + extra + "}";
+    }
+
+    /** The nets and vsock InstanceStart would give the machine now. */
+    private MachineConfig configToStart() throws Exception {
+        assertNoContent(client.send("PUT", "/boot-source", "{\"kernel_image_path\": \"" + kernel() + "\"}"));
+        return vmm.configToStart();
+    }
+
     @Test
-    void devicesJkvmDoesNotHaveYetAreRefusedClearly() {
-        assertFault(client.send("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"}"),
-                "no network device");
-        assertFault(client.send("PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"/tmp/v.sock\"}"), "no vsock device");
-        assertFault(client.send("PUT", "/vsock", "{\"guest_cid\": 3}"), "uds_path");
+    void networkInterfacesBecomeTheMachinesNetsInOrderAndAPutWithTheSameIdReplaces() throws Exception {
+        assertNoContent(client.send("PUT", "/network-interfaces/eth0", iface("eth0", "tap0", ", \"guest_mac\": \"02:00:00:00:00:01\"")));
+        assertNoContent(client.send("PUT", "/network-interfaces/eth1", iface("eth1", "tap1", "")));
+        assertNoContent(client.send("PUT", "/network-interfaces/eth0", iface("eth0", "tap9", ", \"guest_mac\": \"02:00:00:00:00:09\","
+                + " \"mtu\": 9000"))); // replaces eth0, which stays first
+        assertEquals(List.of(new NetSpec("tap9", Optional.of(MacAddress.parse("02:00:00:00:00:09")), OptionalInt.of(9000), Optional.of("eth0")),
+                        new NetSpec("tap1", Optional.empty(), OptionalInt.empty(), Optional.of("eth1"))),
+                configToStart().nets());
+        // eth0 gave tap0 and its MAC up when it was replaced: another interface may take them
+        assertNoContent(client.send("PUT", "/network-interfaces/eth2", iface("eth2", "tap0", ", \"guest_mac\": \"02:00:00:00:00:01\"")));
+        assertEquals(List.of("tap9", "tap1", "tap0"), vmm.configToStart().nets().stream().map(NetSpec::tap).toList());
+        assertEquals(Optional.empty(), vmm.configToStart().vsock());
+    }
+
+    static Stream<Arguments> badNetworkInterfaces() {
+        String mac = ", \"guest_mac\": \"02:00:00:00:00:01\"";
+        return Stream.of(
+                Arguments.of("eth1", iface("eth2", "tapX", ""), "does not match the id from the body"),
+                Arguments.of("eth1", "{\"iface_id\": \"eth1\"}", "host_dev_name"),
+                Arguments.of("eth1", "{\"host_dev_name\": \"tapX\"}", "iface_id"),
+                Arguments.of("eth1", iface("eth1", "tapX", ", \"colour\": \"red\""), "colour"),
+                Arguments.of("eth.1", iface("eth.1", "tapX", ""), "iface_id: API resource IDs are"),
+                Arguments.of("eth1", iface("eth1", "tap-name-far-too-long", ""), "host_dev_name: tap name must be 1-15"),
+                Arguments.of("eth1", iface("eth1", "", ""), "host_dev_name: tap name"),
+                Arguments.of("eth1", iface("eth1", "a/b", ""), "host_dev_name: tap name"),
+                Arguments.of("eth1", iface("eth1", "tapX", ", \"guest_mac\": \"02:00:00:00:00\""), "guest_mac: MAC must be six hex octets"),
+                Arguments.of("eth1", iface("eth1", "tapX", ", \"guest_mac\": \"02:00:00:00:00:zz\""), "guest_mac: MAC must be six hex octets"),
+                Arguments.of("eth1", iface("eth1", "tapX", ", \"guest_mac\": \"01:00:5e:00:00:01\""), "guest_mac: MAC 01:00:5e:00:00:01 is a multicast"),
+                Arguments.of("eth1", iface("eth1", "tapX", ", \"guest_mac\": 7"), "guest_mac"),
+                Arguments.of("eth1", iface("eth1", "tapX", ", \"mtu\": 67"), "mtu: mtu must be 68-65535, not 67"),
+                Arguments.of("eth1", iface("eth1", "tapX", ", \"rx_rate_limiter\": {\"ops\": {\"size\": 1}}"), "rate limiters"),
+                Arguments.of("eth1", iface("eth1", "tapX", ", \"tx_rate_limiter\": {}"), "rate limiters"),
+                Arguments.of("eth1", iface("eth1", "tap0", ""), "host_dev_name: the TAP tap0 is already in use by network interface eth0"),
+                Arguments.of("eth1", iface("eth1", "tapX", mac), "guest_mac: the MAC address 02:00:00:00:00:01 is already in use by network interface eth0"),
+                Arguments.of("eth0", iface("eth0", "tap0", ", \"mtu\": 70000"), "mtu"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badNetworkInterfaces")
+    void badNetworkInterfaceIsRefusedAndChangesNothing(String pathId, String body, String expected) throws Exception {
+        NetSpec eth0 = new NetSpec("tap0", Optional.of(MacAddress.parse("02:00:00:00:00:01")), OptionalInt.empty(), Optional.of("eth0"));
+        assertNoContent(client.send("PUT", "/network-interfaces/eth0", iface("eth0", "tap0", ", \"guest_mac\": \"02:00:00:00:00:01\"")));
+        assertFault(client.send("PUT", "/network-interfaces/" + pathId, body), expected);
+        assertEquals(List.of(eth0), configToStart().nets());
+    }
+
+    @Test
+    void vsockBecomesTheMachinesVsockAndASecondPutReplacesIt() throws Exception {
+        Path first = dir.resolve("v.sock"), second = dir.resolve("w.sock");
+        assertNoContent(client.send("PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"" + first + "\"}"));
+        assertEquals(Optional.of(new VsockSpec(3, first)), configToStart().vsock());
+        assertNoContent(client.send("PUT", "/vsock", "{\"vsock_id\": \"vsock0\", \"guest_cid\": 4294967294, \"uds_path\": \"" + second + "\"}"));
+        assertEquals(Optional.of(new VsockSpec(4294967294L, second)), vmm.configToStart().vsock());
+        assertEquals(List.of(), vmm.configToStart().nets());
+        assertFalse(Files.exists(second), "the socket is bound at InstanceStart, not before");
+    }
+
+    @Test
+    void aStaleSocketFileIsAcceptedAsTheVsockPath() throws Exception {
+        Path stale = dir.resolve("stale.sock");
+        ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(stale)).close(); // leaves the file
+        assertTrue(Files.exists(stale));
+        assertNoContent(client.send("PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"" + stale + "\"}"));
+        assertEquals(Optional.of(new VsockSpec(3, stale)), configToStart().vsock());
+    }
+
+    static Stream<Arguments> badVsocks() {
+        return Stream.of(
+                Arguments.of("{\"guest_cid\": 3}", "uds_path"),
+                Arguments.of("{\"uds_path\": \"/tmp/x.sock\"}", "guest_cid"),
+                Arguments.of("{\"guest_cid\": \"3\", \"uds_path\": \"/tmp/x.sock\"}", "guest_cid"),
+                Arguments.of("{\"guest_cid\": 3, \"uds_path\": \"/tmp/x.sock\", \"colour\": 1}", "colour"),
+                Arguments.of("{\"guest_cid\": 2, \"uds_path\": \"/tmp/x.sock\"}", "guest_cid: cid must be 3 to 4294967294, not 2"),
+                Arguments.of("{\"guest_cid\": 0, \"uds_path\": \"/tmp/x.sock\"}", "guest_cid: cid must be 3"),
+                Arguments.of("{\"guest_cid\": -5, \"uds_path\": \"/tmp/x.sock\"}", "guest_cid: cid must be 3"),
+                Arguments.of("{\"guest_cid\": 4294967295, \"uds_path\": \"/tmp/x.sock\"}", "guest_cid: cid must be 3"),
+                Arguments.of("{\"guest_cid\": 3, \"uds_path\": \"\"}", "uds_path: uds must not be empty"),
+                Arguments.of("{\"guest_cid\": 3, \"uds_path\": \"/tmp/" + "x".repeat(120) + "\"}", "uds_path: uds is 125 bytes, more than a Unix socket's 107"),
+                Arguments.of("{\"guest_cid\": 3, \"uds_path\": \"/a\\u0000b\"}", "uds_path is not a path"),
+                Arguments.of("{\"guest_cid\": 3, \"uds_path\": \"/no/such/dir/v.sock\"}", "uds_path: the directory of /no/such/dir/v.sock does not exist"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badVsocks")
+    void badVsockIsRefusedAndChangesNothing(String body, String expected) throws Exception {
+        Path uds = dir.resolve("v.sock");
+        assertNoContent(client.send("PUT", "/vsock", "{\"guest_cid\": 7, \"uds_path\": \"" + uds + "\"}"));
+        assertFault(client.send("PUT", "/vsock", body), expected);
+        assertEquals(Optional.of(new VsockSpec(7, uds)), configToStart().vsock());
+    }
+
+    @Test
+    void aVsockPathThatIsNotAFreeSocketIsRefused() throws Exception {
+        assertFault(client.send("PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"" + file("disk.img") + "\"}"),
+                "exists and is not a socket");
+        assertFault(client.send("PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"" + dir + "\"}"), "exists and is not a socket");
+        assertFault(client.send("PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"" + server.socket() + "\"}"),
+                "is in use: something listens on it");
+        assertEquals(Optional.empty(), configToStart().vsock());
     }
 
     @Test

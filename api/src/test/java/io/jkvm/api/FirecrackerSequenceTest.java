@@ -108,6 +108,12 @@ class FirecrackerSequenceTest {
             assertEquals(400, api.send("PUT", "/actions", "{\"action_type\": \"InstanceStart\"}").status());
             assertEquals(400, api.send("PUT", "/boot-source", "{\"kernel_image_path\": \"" + kernel + "\"}").status());
             assertEquals(400, api.send("PUT", "/machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 256}").status());
+            Reply net = api.send("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"}");
+            assertEquals(400, net.status());
+            assertEquals(VmmController.NOT_AFTER_START, net.faultMessage());
+            Reply vsock = api.send("PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"" + dir.resolve("v.sock") + "\"}");
+            assertEquals(400, vsock.status());
+            assertEquals(VmmController.NOT_AFTER_START, vsock.faultMessage());
 
             await(Initramfs.INIT_OK_MARKER, 0, BOOT);
             await("tick-3\r\n", 0, STEP);

@@ -1,6 +1,7 @@
 package io.jkvm.boot.machine;
 
 import io.jkvm.devices.virtio.vsock.VirtioVsock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -9,9 +10,16 @@ import java.nio.file.Path;
  * {@code CONNECT <port>} on PATH reaches guest port, a guest connection to host port P reaches {@code PATH_P}).
  */
 public record VsockSpec(long cid, Path uds) {
+    /** sun_path (linux/un.h) is 108 bytes with the terminating NUL. */
+    public static final int MAX_UDS_BYTES = 107;
+
     public VsockSpec {
         if (cid < VirtioVsock.MIN_GUEST_CID || cid > VirtioVsock.MAX_GUEST_CID)
             throw new IllegalArgumentException("--vsock cid must be 3 to " + VirtioVsock.MAX_GUEST_CID + ", not " + cid);
+        int bytes = uds.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0) throw new IllegalArgumentException("--vsock uds must not be empty");
+        if (bytes > MAX_UDS_BYTES)
+            throw new IllegalArgumentException("--vsock uds is " + bytes + " bytes, more than a Unix socket's " + MAX_UDS_BYTES + ": " + uds);
     }
 
     public static VsockSpec parse(String text) {

@@ -17,4 +17,13 @@ class VsockSpecTest {
         for (String bad : new String[] {"cid=2,uds=v", "cid=4294967295,uds=v", "cid=x,uds=v", "cid=3", "uds=v", "cid=3,uds="})
             assertThrows(IllegalArgumentException.class, () -> VsockSpec.parse(bad), bad);
     }
+
+    @Test
+    void rejectsSocketPathsASockaddrUnCannotHold() {
+        assertThrows(IllegalArgumentException.class, () -> new VsockSpec(3, Path.of("")));
+        String longest = "/" + "x".repeat(VsockSpec.MAX_UDS_BYTES - 1);
+        assertEquals(Path.of(longest), new VsockSpec(3, Path.of(longest)).uds());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new VsockSpec(3, Path.of(longest + "x")));
+        assertTrue(e.getMessage().contains("108 bytes"), e.getMessage());
+    }
 }
