@@ -1,4 +1,4 @@
-package io.jkvm.boot.linux;
+package io.jkvm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
