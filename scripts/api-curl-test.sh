@@ -45,7 +45,9 @@ expect 400 'colour' PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 256, 
 expect 400 'needs a JSON body' PUT /machine-config
 expect 204 '' PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$kernel\", \"is_root_device\": true, \"is_read_only\": true}"
 expect 400 'does not match' PUT /drives/other "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$kernel\", \"is_root_device\": false, \"is_read_only\": true}"
-expect 400 'no network device' PUT /network-interfaces/eth0 '{"iface_id": "eth0", "host_dev_name": "tap0"}'
+expect 204 '' PUT /network-interfaces/eth0 '{"iface_id": "eth0", "host_dev_name": "tap0"}'
+expect 400 'guest_mac' PUT /network-interfaces/eth1 '{"iface_id": "eth1", "host_dev_name": "tap1", "guest_mac": "01:00:00:00:00:01"}'
+expect 400 'guest_cid' PUT /vsock '{"guest_cid": 2, "uds_path": "/tmp/jkvm-curl-test-v.sock"}'
 expect 400 'not supported before starting' PATCH /vm '{"state": "Paused"}'
 expect 400 'not supported before starting' PUT /actions '{"action_type": "SendCtrlAltDel"}'
 expect 400 'Cannot start the microVM' PUT /actions '{"action_type": "InstanceStart"}'
