@@ -21,7 +21,8 @@ cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
 mib=${MIB:-256}
 jar=$root/api/target/jkvm.jar
 work=$(mktemp -d)
-trap 'kill "$vm" 2>/dev/null; wait "$vm" 2>/dev/null; rm -rf "$work"' EXIT
+# The script's own status survives the clean-up (waiting for the killed VM would otherwise set it to 143).
+trap 'status=$?; kill "$vm" 2>/dev/null; wait "$vm" 2>/dev/null; rm -rf "$work"; exit $status' EXIT
 
 java -jar "$jar" initramfs --busybox "$cache/guest/busybox" --agent "$cache/guest/jkvm-agent" "$work/initramfs.cpio"
 java -jar "$jar" run --kernel "$cache/guest/vmlinux" --initrd "$work/initramfs.cpio" --vsock cid=3,uds="$work/v.sock" \
