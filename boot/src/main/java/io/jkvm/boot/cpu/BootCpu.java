@@ -31,6 +31,8 @@ public final class BootCpu {
     public static final long HWCR_TSC_FREQ_SEL = 1L << 24;
 
     private final CpuidPatcher cpuid;
+    /** HWCR is an AMD MSR: set only where KVM presents an AMD CPU. */
+    private final boolean amd;
     private boolean tscFreqSelRefused;
 
     /**
@@ -39,6 +41,7 @@ public final class BootCpu {
      */
     public BootCpu(List<CpuidEntry> supported, boolean pvm) {
         this.cpuid = new CpuidPatcher(supported, pvm);
+        this.amd = cpuid.isAmd();
     }
 
     /** The CPU mode of a kernel entry: long mode for the 64-bit boot protocol, 32-bit flat for PVH. */
@@ -94,7 +97,7 @@ public final class BootCpu {
     /** CPUID must already be set: KVM checks MSR writes against it. */
     private void applyFirmwareState(Vcpu vcpu) {
         vcpu.setMsrs(BootMsrs.entries());
-        if (cpuid.isAmd() && !vcpu.trySetMsr(new MsrEntry(MSR_K7_HWCR, HWCR_TSC_FREQ_SEL)) && !tscFreqSelRefused) {
+        if (amd && !vcpu.trySetMsr(new MsrEntry(MSR_K7_HWCR, HWCR_TSC_FREQ_SEL)) && !tscFreqSelRefused) {
             tscFreqSelRefused = true;
             System.getLogger(BootCpu.class.getName()).log(System.Logger.Level.WARNING, "KVM refused MSR_K7_HWCR."
                     + "TscFreqSel (host kernel before 6.7?): an AMD guest that sees a constant TSC will log"
