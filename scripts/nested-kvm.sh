@@ -86,6 +86,8 @@ mkdir -p "/newroot$cwd" && mount -t virtiofs cwd "/newroot$cwd" || fail "virtiof
 mount -t proc proc /newroot/proc; mount -t sysfs sys /newroot/sys; mount -t devtmpfs dev /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts; mount -t tmpfs shm /newroot/dev/shm
+# What udev/systemd would add: bash process substitution needs /dev/fd.
+ln -s /proc/self/fd /newroot/dev/fd
 arg nested.cmd | base64 -d > /newroot/.nested-cmd
 chroot /newroot /bin/bash /.nested-cmd
 printf "\nNESTED-KVM-EXIT=%d\n" $?
