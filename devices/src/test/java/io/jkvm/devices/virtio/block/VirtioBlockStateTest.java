@@ -86,6 +86,7 @@ class VirtioBlockStateTest {
             memory.fill(DATA, 512, (byte) 0);
             request(VirtioBlock.VIRTIO_BLK_T_IN, 5, writable(DATA, 512));
             restored.notifyEventFd(0).signal();
+            assertTrue(irq.awaitEdge(), "the write's interrupt, pending at the save, signalled again");
             assertTrue(irq.awaitEdge(), "read served after the restore");
             assertEquals(2, queue.usedIdx(), "the used index went on from the saved one");
             assertEquals(513, queue.usedLength(1));

@@ -49,7 +49,7 @@ class VirtioNetStateTest {
             driver.postReceiveBuffers(40, 2048);
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (tap.receiveCalls.get() == 0 && System.nanoTime() < deadline) Thread.sleep(1);
-            assertEquals(1, tap.receiveCalls.get(), "the device took room for a frame and found the TAP empty");
+            assertNotEquals(0, tap.receiveCalls.get(), "the device took room for a frame and found the TAP empty");
             transport.pause();
             return new Saved(SavedState.save(transport), driver);
         }
