@@ -165,7 +165,11 @@ public record MachineShape(MachineConfig config, List<Long> diskSizes) {
             Optional<Path> initrd = optional(in).map(p -> checked("the initrd path", () -> Path.of(p)));
             String cmdline = in.string();
             long memory = in.u64();
-            if (memory <= 0) throw new SnapshotFormatException("the machine's memory size is " + Long.toUnsignedString(memory) + " bytes");
+            try {
+                Layout.ramRanges(memory); // the checks --memory gets: minimum, 4 KiB multiple, KVM's slot limit
+            } catch (BootConfigException e) {
+                throw new SnapshotFormatException("the machine's " + e.getMessage());
+            }
             int cpus = in.u32InRange("the vCPU count", 1, MachineConfig.MAX_CPUS);
             VirtioDiscovery discovery = switch (in.u8()) {
                 case DISCOVERY_ACPI -> VirtioDiscovery.ACPI;
