@@ -70,25 +70,32 @@ public final class StateFile {
 
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
-        Path temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        Path temp = null;
         try {
+            temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp"); // mode 0600: a VM's state is private
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 writeFully(out, header);
                 writeFully(out, ByteBuffer.wrap(body));
                 out.force(true);
             }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("cannot rename " + temp + " to " + target + " atomically", e);
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            temp = null;
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
             }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temp);
-            throw e;
+        } catch (IOException e) {
+            throw new IOException("cannot write the snapshot state " + file + ": " + describe(e), e);
+        } finally {
+            if (temp != null) Files.deleteIfExists(temp);
         }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        }
+    }
+
+    /** An I/O error in words: NIO's file exceptions carry only the path in their message. */
+    private static String describe(IOException e) {
+        if (e instanceof NoSuchFileException) return "no such file or directory";
+        if (e instanceof AccessDeniedException) return "permission denied";
+        if (e instanceof AtomicMoveNotSupportedException) return "the file system cannot rename it atomically";
+        return e.getMessage();
     }
 
     /**
@@ -135,12 +142,8 @@ public final class StateFile {
                 throw bad(file, String.format("is corrupt: its CRC32C is %08x, the header says %08x", (int) crc.getValue(), expectedCrc));
             }
             return new Contents(new String(writer, StandardCharsets.UTF_8), body);
-        } catch (NoSuchFileException e) {
-            throw new IOException("snapshot state " + file + " does not exist", e);
-        } catch (AccessDeniedException e) {
-            throw new IOException("snapshot state " + file + " is not readable (permission denied)", e);
         } catch (IOException e) {
-            throw new IOException("snapshot state " + file + " cannot be read: " + e.getMessage(), e);
+            throw new IOException("cannot read the snapshot state " + file + ": " + describe(e), e);
         }
     }
 

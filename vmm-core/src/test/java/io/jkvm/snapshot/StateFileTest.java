@@ -116,12 +116,19 @@ class StateFileTest {
     void aMissingFileIsOneIoErrorNamingIt() {
         Path file = dir.resolve("missing.state");
         IOException e = assertThrows(IOException.class, () -> StateFile.read(file));
-        assertEquals("snapshot state " + file + " does not exist", e.getMessage());
+        assertEquals("cannot read the snapshot state " + file + ": no such file or directory", e.getMessage());
+    }
+
+    @Test
+    void aMissingDirectoryIsOneIoErrorNamingTheFile() {
+        Path file = dir.resolve("no/such/dir/vm.state");
+        IOException e = assertThrows(IOException.class, () -> StateFile.write(file, "x", new byte[1]));
+        assertEquals("cannot write the snapshot state " + file + ": no such file or directory", e.getMessage());
     }
 
     @Test
     void aDirectoryIsOneIoErrorNamingIt() {
         IOException e = assertThrows(IOException.class, () -> StateFile.read(dir));
-        assertTrue(e.getMessage().startsWith("snapshot state " + dir), e.getMessage());
+        assertTrue(e.getMessage().startsWith("cannot read the snapshot state " + dir + ": "), e.getMessage());
     }
 }
