@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A VM fd (api.rst §4 "vm ioctls"). It owns its vCPUs and closes them, newest first, before its own fd.
@@ -137,7 +138,7 @@ public final class Vm implements AutoCloseable {
     }
 
     /** The MSR indices vCPU states of this VM hold, found once by {@code discover}. */
-    synchronized int[] msrsToSave(java.util.function.Supplier<int[]> discover) {
+    synchronized int[] msrsToSave(Supplier<int[]> discover) {
         if (msrsToSave == null) msrsToSave = discover.get();
         return msrsToSave;
     }
