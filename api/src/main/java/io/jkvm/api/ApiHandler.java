@@ -7,6 +7,7 @@ import io.jkvm.api.ApiTypes.MachineConfiguration;
 import io.jkvm.api.ApiTypes.NetworkInterface;
 import io.jkvm.api.ApiTypes.Vm;
 import io.jkvm.api.ApiTypes.Vsock;
+import io.jkvm.boot.Version;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

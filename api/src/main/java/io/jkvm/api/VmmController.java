@@ -6,6 +6,7 @@ import io.jkvm.api.ApiTypes.InstanceActionInfo;
 import io.jkvm.api.ApiTypes.InstanceInfo;
 import io.jkvm.api.ApiTypes.MachineConfiguration;
 import io.jkvm.api.ApiTypes.Vm;
+import io.jkvm.boot.Version;
 import io.jkvm.boot.loader.BootException;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
@@ -55,7 +56,7 @@ public final class VmmController {
      * @param serialOut where the guest's serial console goes
      */
     public VmmController(String id, IntConsumer serialOut) {
-        this(id, serialOut, Snapshotter.UNAVAILABLE);
+        this(id, serialOut, Snapshotter.MACHINE);
     }
 
     /** @param snapshotter what takes and restores snapshots of the machine */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jkvm.api.ApiClient.Reply;
+import io.jkvm.boot.Version;
 import io.jkvm.boot.loader.TestImages;
 import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.NetSpec;
