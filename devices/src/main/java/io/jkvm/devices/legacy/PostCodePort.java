@@ -15,6 +15,11 @@ public final class PostCodePort extends ByteRegisters {
     }
 
     @Override
+    public String name() {
+        return "post-code";
+    }
+
+    @Override
     int readByte(long offset) {
         return offset == 0 ? lastCode : FLOATING_BUS;
     }

@@ -1,5 +1,8 @@
 package io.jkvm.devices.virtio;
 
+import io.jkvm.devices.DeviceCounters;
+import java.util.Map;
+
 /**
  * A virtio device model: its device ID, features, configuration space and what it does with the buffers
  * of its queues. It knows nothing of MMIO registers or interrupts; {@link MmioTransport} owns those.
@@ -12,7 +15,7 @@ package io.jkvm.devices.virtio;
  * {@link #activate} and {@link #reset} run on a vCPU thread while no chain is in the device's hands (a reset
  * waits for the chain in hand to complete; {@code next()} then returns null until the queue is set up again).
  */
-public interface VirtioDevice extends AutoCloseable {
+public interface VirtioDevice extends AutoCloseable, DeviceCounters {
     /** The device ID of virtio 1.2 §5 (1 = network, 2 = block, 4 = entropy). */
     int deviceId();
 
@@ -54,6 +57,18 @@ public interface VirtioDevice extends AutoCloseable {
 
     /** Called when the driver resets the device (status 0). */
     default void reset() {}
+
+    /** The name in traces and metrics, {@code virtio-blk}; without one, {@code virtio-} and the device ID. */
+    @Override
+    default String name() {
+        return "virtio-" + deviceId();
+    }
+
+    /** What the device counted (see {@link DeviceCounters}); none unless it counts. */
+    @Override
+    default Map<String, Long> counters() {
+        return Map.of();
+    }
 
     @Override
     default void close() {}

@@ -11,8 +11,11 @@ import io.jkvm.io.IoVector;
 import io.jkvm.kvm.sys.Tun;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A virtio network device (virtio 1.2 §5.1) with one receive and one transmit queue over a host
@@ -77,6 +80,14 @@ public final class VirtioNet implements VirtioDevice {
     /** Whether the receive queue has room and found the TAP empty: then the TAP's readiness wakes it. */
     private volatile boolean awaitingFrames;
 
+    // Frames and their bytes (without the virtio_net_hdr), counted on the receive and transmit I/O threads.
+    private final LongAdder rxFrames = new LongAdder();
+    private final LongAdder rxBytes = new LongAdder();
+    private final LongAdder rxDropped = new LongAdder();
+    private final LongAdder txFrames = new LongAdder();
+    private final LongAdder txBytes = new LongAdder();
+    private final LongAdder txDropped = new LongAdder();
+
     /**
      * @param mac   the address the device offers (VIRTIO_NET_F_MAC); without it the driver picks one
      * @param mtu   the MTU the device advises (VIRTIO_NET_F_MTU, 68-65535, §5.1.4.1)
@@ -106,6 +117,24 @@ public final class VirtioNet implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public String name() {
+        return "virtio-net";
+    }
+
+    /** Frames delivered to the guest and sent for it, their bytes, and those dropped either way. */
+    @Override
+    public Map<String, Long> counters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("rx_frames", rxFrames.sum());
+        m.put("rx_bytes", rxBytes.sum());
+        m.put("rx_dropped", rxDropped.sum());
+        m.put("tx_frames", txFrames.sum());
+        m.put("tx_bytes", txBytes.sum());
+        m.put("tx_dropped", txDropped.sum());
+        return m;
     }
 
     @Override
@@ -191,7 +220,12 @@ public final class VirtioNet implements VirtioDevice {
                 awaitingFrames = true;
                 return;
             }
-            rx.deliver(queue, length, maxPlainFrame);
+            if (rx.deliver(queue, length, maxPlainFrame)) {
+                rxFrames.increment();
+                rxBytes.add(length - NetHeader.SIZE);
+            } else {
+                rxDropped.increment();
+            }
         }
         awaitingFrames = true;
     }
@@ -201,6 +235,7 @@ public final class VirtioNet implements VirtioDevice {
         for (DescriptorChain chain = queue.next(); chain != null; chain = queue.next()) {
             if (chain.readableBytes() < NetHeader.SIZE) {
                 log.warnOnce("tx-chain", "transmit buffer shorter than the header; dropped");
+                txDropped.increment();
             } else {
                 send(memory, chain);
             }
@@ -215,8 +250,11 @@ public final class VirtioNet implements VirtioDevice {
         }
         try {
             channel.send(tx);
+            txFrames.increment();
+            txBytes.add(chain.readableBytes() - NetHeader.SIZE);
         } catch (IOException e) {
             log.warnOnce("tx-io", e.getMessage() + "; frame dropped (is the TAP up?)");
+            txDropped.increment();
         }
     }
 }

@@ -6,6 +6,8 @@ import io.jkvm.devices.virtio.VirtioFeature;
 import io.jkvm.devices.virtio.Virtqueue;
 import io.jkvm.memory.GuestMemory;
 import java.security.SecureRandom;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A virtio entropy device (virtio 1.2 §5.4): one request queue whose device-writable buffers it fills with
@@ -21,6 +23,7 @@ public final class VirtioRng implements VirtioDevice {
 
     private final SecureRandom random;
     private final byte[] scratch = new byte[4096];
+    private final LongAdder bytes = new LongAdder(); // served, counted on the queue's I/O thread
 
     public VirtioRng() {
         this(new SecureRandom());
@@ -33,6 +36,16 @@ public final class VirtioRng implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public String name() {
+        return "virtio-rng";
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+        return Map.of("bytes", bytes.sum());
     }
 
     @Override
@@ -71,6 +84,7 @@ public final class VirtioRng implements VirtioDevice {
             chain.writeWritable(memory, done, scratch, n);
             done += n;
         }
+        bytes.add(total);
         return total;
     }
 }

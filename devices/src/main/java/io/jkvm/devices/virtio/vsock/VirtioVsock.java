@@ -9,6 +9,9 @@ import io.jkvm.devices.virtio.Virtqueue;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 
 /**
@@ -41,6 +44,13 @@ public final class VirtioVsock implements VirtioDevice {
     private final VsockHeader txHeader = new VsockHeader();
     private volatile IntConsumer serviceQueue = q -> { };
 
+    // Packets and their payload bytes, counted on the rx and tx I/O threads.
+    private final LongAdder rxPackets = new LongAdder();
+    private final LongAdder rxBytes = new LongAdder();
+    private final LongAdder txPackets = new LongAdder();
+    private final LongAdder txBytes = new LongAdder();
+    private final LongAdder txDropped = new LongAdder();
+
     private VirtioVsock(long guestCid, Path udsPath) throws IOException {
         this.guestCid = guestCid;
         this.log = new GuestErrorLog(VirtioVsock.class, "virtio-vsock " + udsPath);
@@ -68,6 +78,24 @@ public final class VirtioVsock implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public String name() {
+        return "virtio-vsock";
+    }
+
+    /** Packets to and from the guest (control packets included), their payload bytes, dropped ones, open connections. */
+    @Override
+    public Map<String, Long> counters() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("rx_packets", rxPackets.sum());
+        m.put("rx_bytes", rxBytes.sum());
+        m.put("tx_packets", txPackets.sum());
+        m.put("tx_bytes", txBytes.sum());
+        m.put("tx_dropped", txDropped.sum());
+        m.put("connections", (long) muxer.connectionCount());
+        return m;
     }
 
     /** No device feature bits: stream sockets only (§5.10.3, no VIRTIO_VSOCK_F_SEQPACKET). */
@@ -110,12 +138,16 @@ public final class VirtioVsock implements VirtioDevice {
         for (DescriptorChain chain = queue.next(); chain != null; chain = queue.next()) {
             if (chain.readReadable(memory, 0, txHeader.bytes(), VsockHeader.SIZE)) {
                 if (txHeader.srcCid() == guestCid && txHeader.dstCid() == VsockMuxer.HOST_CID) {
+                    txPackets.increment();
+                    txBytes.add(txHeader.len());
                     muxer.fromGuest(txHeader, chain, memory);
                 } else {
                     log.warnOnce("tx-address", "packet not from the guest's CID to the host dropped: " + txHeader);
+                    txDropped.increment();
                 }
             } else {
                 log.warnOnce("tx-chain", "tx chain without a 44-byte header dropped");
+                txDropped.increment();
             }
             queue.complete(0);
         }
@@ -131,7 +163,12 @@ public final class VirtioVsock implements VirtioDevice {
                 queue.complete(0);
                 continue;
             }
-            queue.complete(muxer.toGuest(chain, memory));
+            int used = muxer.toGuest(chain, memory);
+            if (used >= VsockHeader.SIZE) {
+                rxPackets.increment();
+                rxBytes.add(used - VsockHeader.SIZE);
+            }
+            queue.complete(used);
         }
     }
 
