@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.block;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.ConfigSpace;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.GuestErrorLog;
@@ -12,7 +13,6 @@ import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -101,12 +101,13 @@ public final class VirtioBlock implements VirtioDevice {
     private int transferred;
 
     // Counted on the queue's I/O thread, read by the metrics.
-    private final LongAdder readRequests = new LongAdder();
-    private final LongAdder writeRequests = new LongAdder();
-    private final LongAdder flushRequests = new LongAdder();
-    private final LongAdder readBytes = new LongAdder();
-    private final LongAdder writtenBytes = new LongAdder();
-    private final LongAdder failedRequests = new LongAdder();
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder readRequests = counted.add("read_requests");
+    private final LongAdder writeRequests = counted.add("write_requests");
+    private final LongAdder flushRequests = counted.add("flush_requests");
+    private final LongAdder readBytes = counted.add("read_bytes");
+    private final LongAdder writtenBytes = counted.add("written_bytes");
+    private final LongAdder failedRequests = counted.add("failed_requests");
 
     private VirtioBlock(RawFile file, long capacity, String id) {
         this.file = file;
@@ -176,14 +177,7 @@ public final class VirtioBlock implements VirtioDevice {
     /** Requests by type, the data bytes they moved, and the requests that did not end with status OK. */
     @Override
     public Map<String, Long> counters() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("read_requests", readRequests.sum());
-        m.put("write_requests", writeRequests.sum());
-        m.put("flush_requests", flushRequests.sum());
-        m.put("read_bytes", readBytes.sum());
-        m.put("written_bytes", writtenBytes.sum());
-        m.put("failed_requests", failedRequests.sum());
-        return m;
+        return counted.snapshot();
     }
 
     @Override

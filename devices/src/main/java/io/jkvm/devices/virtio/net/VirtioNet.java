@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.net;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.ConfigSpace;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.GuestErrorLog;
@@ -11,7 +12,6 @@ import io.jkvm.io.IoVector;
 import io.jkvm.kvm.sys.Tun;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -81,12 +81,13 @@ public final class VirtioNet implements VirtioDevice {
     private volatile boolean awaitingFrames;
 
     // Frames and their bytes (without the virtio_net_hdr), counted on the receive and transmit I/O threads.
-    private final LongAdder rxFrames = new LongAdder();
-    private final LongAdder rxBytes = new LongAdder();
-    private final LongAdder rxDropped = new LongAdder();
-    private final LongAdder txFrames = new LongAdder();
-    private final LongAdder txBytes = new LongAdder();
-    private final LongAdder txDropped = new LongAdder();
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder rxFrames = counted.add("rx_frames");
+    private final LongAdder rxBytes = counted.add("rx_bytes");
+    private final LongAdder rxDropped = counted.add("rx_dropped");
+    private final LongAdder txFrames = counted.add("tx_frames");
+    private final LongAdder txBytes = counted.add("tx_bytes");
+    private final LongAdder txDropped = counted.add("tx_dropped");
 
     /**
      * @param mac   the address the device offers (VIRTIO_NET_F_MAC); without it the driver picks one
@@ -127,14 +128,7 @@ public final class VirtioNet implements VirtioDevice {
     /** Frames delivered to the guest and sent for it, their bytes, and those dropped either way. */
     @Override
     public Map<String, Long> counters() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("rx_frames", rxFrames.sum());
-        m.put("rx_bytes", rxBytes.sum());
-        m.put("rx_dropped", rxDropped.sum());
-        m.put("tx_frames", txFrames.sum());
-        m.put("tx_bytes", txBytes.sum());
-        m.put("tx_dropped", txDropped.sum());
-        return m;
+        return counted.snapshot();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.rng;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.VirtioFeature;
@@ -23,7 +24,8 @@ public final class VirtioRng implements VirtioDevice {
 
     private final SecureRandom random;
     private final byte[] scratch = new byte[4096];
-    private final LongAdder bytes = new LongAdder(); // served, counted on the queue's I/O thread
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder bytes = counted.add("bytes"); // served, counted on the queue's I/O thread
 
     public VirtioRng() {
         this(new SecureRandom());
@@ -45,7 +47,7 @@ public final class VirtioRng implements VirtioDevice {
 
     @Override
     public Map<String, Long> counters() {
-        return Map.of("bytes", bytes.sum());
+        return counted.snapshot();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.vsock;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.ConfigSpace;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.GuestErrorLog;
@@ -9,7 +10,6 @@ import io.jkvm.devices.virtio.Virtqueue;
 import io.jkvm.memory.GuestMemory;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
@@ -45,11 +45,12 @@ public final class VirtioVsock implements VirtioDevice {
     private volatile IntConsumer serviceQueue = q -> { };
 
     // Packets and their payload bytes, counted on the rx and tx I/O threads.
-    private final LongAdder rxPackets = new LongAdder();
-    private final LongAdder rxBytes = new LongAdder();
-    private final LongAdder txPackets = new LongAdder();
-    private final LongAdder txBytes = new LongAdder();
-    private final LongAdder txDropped = new LongAdder();
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder rxPackets = counted.add("rx_packets");
+    private final LongAdder rxBytes = counted.add("rx_bytes");
+    private final LongAdder txPackets = counted.add("tx_packets");
+    private final LongAdder txBytes = counted.add("tx_bytes");
+    private final LongAdder txDropped = counted.add("tx_dropped");
 
     private VirtioVsock(long guestCid, Path udsPath) throws IOException {
         this.guestCid = guestCid;
@@ -88,12 +89,7 @@ public final class VirtioVsock implements VirtioDevice {
     /** Packets to and from the guest (control packets included), their payload bytes, dropped ones, open connections. */
     @Override
     public Map<String, Long> counters() {
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("rx_packets", rxPackets.sum());
-        m.put("rx_bytes", rxBytes.sum());
-        m.put("tx_packets", txPackets.sum());
-        m.put("tx_bytes", txBytes.sum());
-        m.put("tx_dropped", txDropped.sum());
+        Map<String, Long> m = counted.snapshot();
         m.put("connections", (long) muxer.connectionCount());
         return m;
     }
