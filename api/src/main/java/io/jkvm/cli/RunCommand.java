@@ -9,6 +9,7 @@ import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
 import io.jkvm.boot.machine.NetSpec;
 import io.jkvm.boot.machine.VsockSpec;
+import io.jkvm.boot.snapshot.RestoreOverrides;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.RunOutcome;
 import java.io.BufferedOutputStream;
@@ -24,22 +25,38 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code jkvm run}: boots a kernel with the serial console on this terminal. */
+/** {@code jkvm run}: boots a kernel, or restores a snapshot, with the serial console on this terminal. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Boots a Linux kernel (bzImage or ELF vmlinux) with COM1 on this terminal.",
+        description = {"Boots a Linux kernel (bzImage or ELF vmlinux), or restores a snapshot (--restore), with COM1 on this terminal.",
                 "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A. Exit code 0 when the guest powers off or reboots,",
                 "2 for bad input, 3 when the guest crashes, 1 when jkvm itself fails."})
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--kernel", required = true, paramLabel = "FILE", description = "bzImage or ELF vmlinux")
+    /** The options that describe a machine to boot: a restore takes its machine from the snapshot instead. */
+    private static final List<String> BOOT_OPTIONS = List.of("--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
+            "--disk", "--net", "--no-rng", "--vsock", "--virtio-discovery", "--pvm-quirks");
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "bzImage or ELF vmlinux (required unless --restore)")
     Path kernel;
+
+    @Option(names = "--restore", paramLabel = "FILE", description = "restore the VM of this snapshot state file"
+            + " (jkvm snapshot writes it) instead of booting; needs --memory-file")
+    Path restore;
+
+    @Option(names = "--memory-file", paramLabel = "FILE", description = "the snapshot's guest memory file, with --restore")
+    Path memoryFile;
+
+    @Option(names = "--paused", description = "with --restore: the restored VM stays paused until jkvm resume ID")
+    boolean paused;
 
     @Option(names = "--initrd", paramLabel = "FILE", description = "initramfs (an uncompressed cpio boots fastest)")
     Path initrd;
@@ -100,6 +117,54 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        boolean restoring = checkRestoreOptions();
+        MachineConfig config = restoring ? null : bootConfig();
+        String vmId = id.resolve();
+        RuntimeRegistry registry = RuntimeRegistry.fromEnvironment();
+        PrintWriter err = spec.commandLine().getErr();
+        try (HostConsole console = HostConsole.open(); PrintStream trace = openTrace()) {
+            VmmController vmm = new VmmController(vmId, console::write);
+            try (ControlPlane plane = ControlPlane.open(registry, vmId, apiSock == null ? registry.defaultSocket(vmId) : apiSock, vmm)) {
+                Consumer<String> exitTrace = trace == null ? null : trace::println;
+                Machine machine = restoring ? vmm.restore(restore, memoryFile, RestoreOverrides.NONE, paused, exitTrace)
+                        : vmm.start(config, exitTrace);
+                err.println("jkvm: VM " + vmId + ", API on " + plane.socket());
+                console.startInput(machine::sendInput, machine::stop);
+                return report(machine, vmm.awaitEnd(), err);
+            }
+        }
+    }
+
+    /**
+     * Whether this run restores a snapshot: --restore and --memory-file together, existing files, and none
+     * of the options that describe a machine to boot; else --kernel is required.
+     *
+     * @throws IllegalArgumentException one line naming the option that does not fit
+     */
+    private boolean checkRestoreOptions() {
+        if (restore == null && memoryFile == null) {
+            if (paused) throw new IllegalArgumentException("--paused goes with --restore");
+            if (kernel == null) throw new IllegalArgumentException("--kernel is required (or --restore with --memory-file)");
+            return false;
+        }
+        if (restore == null || memoryFile == null) throw new IllegalArgumentException("--restore and --memory-file go together");
+        ParseResult given = spec.commandLine().getParseResult();
+        for (String option : BOOT_OPTIONS) {
+            if (given.hasMatchedOption(option))
+                throw new IllegalArgumentException(option + " cannot be given with --restore: the snapshot holds the machine");
+        }
+        requireFile("--restore", restore);
+        requireFile("--memory-file", memoryFile);
+        return true;
+    }
+
+    private static void requireFile(String option, Path file) {
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(option + ": " + file + " is not a file");
+        if (!Files.isReadable(file)) throw new IllegalArgumentException(option + ": " + file + " is not readable");
+    }
+
+    /** The machine the boot options describe. */
+    private MachineConfig bootConfig() {
         VirtioDiscovery how = switch (discovery) {
             case "acpi" -> VirtioDiscovery.ACPI;
             case "cmdline" -> VirtioDiscovery.CMDLINE;
@@ -109,19 +174,7 @@ final class RunCommand implements Callable<Integer> {
                 .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
                 .withNets(nets.stream().map(NetSpec::parse).toList())
                 .withDiscovery(how).withVsock(Optional.ofNullable(vsock).map(VsockSpec::parse));
-        if (pvmQuirks) config = config.withForcedPvmQuirks(true);
-        String vmId = id.resolve();
-        RuntimeRegistry registry = RuntimeRegistry.fromEnvironment();
-        PrintWriter err = spec.commandLine().getErr();
-        try (HostConsole console = HostConsole.open(); PrintStream trace = openTrace()) {
-            VmmController vmm = new VmmController(vmId, console::write);
-            try (ControlPlane plane = ControlPlane.open(registry, vmId, apiSock == null ? registry.defaultSocket(vmId) : apiSock, vmm)) {
-                Machine machine = vmm.start(config, trace == null ? null : trace::println);
-                err.println("jkvm: VM " + vmId + ", API on " + plane.socket());
-                console.startInput(machine::sendInput, machine::stop);
-                return report(machine, vmm.awaitEnd(), err);
-            }
-        }
+        return pvmQuirks ? config.withForcedPvmQuirks(true) : config;
     }
 
     /** Where --trace-exits goes: null without it, stderr for "-", else the file (buffered, flushed at the end). */

@@ -1,6 +1,7 @@
 package io.jkvm.devices.virtio;
 
 import io.jkvm.devices.DeviceCounters;
+import io.jkvm.snapshot.Stateful;
 import java.util.Map;
 
 /**
@@ -14,8 +15,13 @@ import java.util.Map;
  * device with several queues sees concurrent calls for different queues, never for the same one.
  * {@link #activate} and {@link #reset} run on a vCPU thread while no chain is in the device's hands (a reset
  * waits for the chain in hand to complete; {@code next()} then returns null until the queue is set up again).
+ *
+ * <p>Its {@linkplain Stateful state} is what the device keeps beyond its queues and the negotiation, saved
+ * and restored by the {@link MmioTransport} while paused; on restore the transport calls {@link #activate}
+ * afterwards for a live device, so what follows from the negotiated features need not be saved. A restore
+ * checks that the device was built from the same configuration (a disk of the same size, the same MAC).
  */
-public interface VirtioDevice extends AutoCloseable, DeviceCounters {
+public interface VirtioDevice extends AutoCloseable, Stateful, DeviceCounters {
     /** The device ID of virtio 1.2 §5 (1 = network, 2 = block, 4 = entropy). */
     int deviceId();
 
