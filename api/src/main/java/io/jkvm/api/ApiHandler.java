@@ -74,6 +74,7 @@ final class ApiHandler extends Handler.Abstract {
             case "GET /" -> { return vmm.describe(); }
             case "GET /version" -> { return new ApiTypes.FirecrackerVersion(Version.jkvm()); }
             case "GET /machine-config" -> { return vmm.machineConfig(); }
+            case "GET /metrics" -> { return vmm.metricsNow(); }
             case "PUT /boot-source" -> vmm.putBootSource(body(request, BootSource.class));
             case "PUT /machine-config" -> vmm.putMachineConfig(body(request, MachineConfiguration.class));
             case "PUT /drives/{id}" -> vmm.putDrive(id, body(request, Drive.class));

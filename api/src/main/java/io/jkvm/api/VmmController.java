@@ -20,7 +20,7 @@ import io.jkvm.snapshot.SnapshotFormatException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
@@ -125,7 +125,7 @@ public final class VmmController {
 
     public synchronized void putMetrics(ApiTypes.Metrics body) {
         if (metrics != null) throw new ApiFault("Reinitialization of metrics not allowed.");
-        metrics = MetricsFile.open(body.metricsPath(), this::exitStats);
+        metrics = MetricsFile.open(body.metricsPath(), this::startedMachine);
         recordLatencies();
     }
 
@@ -134,8 +134,16 @@ public final class VmmController {
         if (metrics != null && machine != null) machine.exitStats().forEach(ExitStats::latencies);
     }
 
-    private synchronized List<ExitStats> exitStats() {
-        return machine == null ? List.of() : machine.exitStats();
+    private synchronized Machine startedMachine() {
+        return machine;
+    }
+
+    /**
+     * GET /metrics (jkvm's, for {@code jkvm info}; Firecracker only writes them to a file): the counts a
+     * metrics line has now, without the latency percentiles, which belong to the metrics file's intervals.
+     */
+    public synchronized Map<String, Object> metricsNow() {
+        return MetricsFile.snapshot(machine, false);
     }
 
     public synchronized void action(InstanceActionInfo action) {

@@ -18,6 +18,7 @@ import io.jkvm.boot.mptable.MpTable;
 import io.jkvm.boot.snapshot.MachineShape;
 import io.jkvm.boot.snapshot.SavedMachine;
 import io.jkvm.bus.Bus;
+import io.jkvm.devices.DeviceCounters;
 import io.jkvm.devices.acpi.AcpiPowerDevice;
 import io.jkvm.devices.legacy.CmosRtc;
 import io.jkvm.devices.legacy.I8042;
@@ -58,6 +59,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -128,6 +130,9 @@ public final class Machine implements AutoCloseable {
     private final BootTimeline timeline;
     private final I8042 i8042;
     private final Optional<GuestAgent> agent;
+    private final Bus pio;
+    private final Bus mmio;
+    private final Map<String, DeviceCounters> counted;
     /** Guards {@link #running}, {@link #ran} and {@link #released}: {@link #close} waits for {@link #run} to return. */
     private final Object lifecycle = new Object();
     private boolean running;
@@ -156,6 +161,9 @@ public final class Machine implements AutoCloseable {
         this.timeline = b.timeline;
         this.i8042 = b.i8042;
         this.agent = b.agent;
+        this.pio = b.pio;
+        this.mmio = b.mmio;
+        this.counted = b.counted;
     }
 
     /** Where a machine is in its life. */
@@ -466,6 +474,24 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
+     * The PIO and MMIO exits of one vCPU ({@code stats}, one of {@link #exitStats()}) per device, named as
+     * exit traces name them: {@code uart}, {@code virtio-blk@0xd0000000}.
+     */
+    public Map<String, Long> exitsPerDevice(ExitStats stats) {
+        return stats.exitsPerDevice(pio, mmio);
+    }
+
+    /**
+     * What each counting device has counted so far ({@link DeviceCounters}), by the name exit traces give it:
+     * {@code uart}, then the virtio devices in window order ({@code virtio-blk@0xd0000000}, ...).
+     */
+    public Map<String, Map<String, Long>> deviceCounters() {
+        Map<String, Map<String, Long>> m = new LinkedHashMap<>();
+        counted.forEach((name, device) -> m.put(name, device.counters()));
+        return m;
+    }
+
+    /**
      * Stops the guest, waits until {@link #run} (on whatever thread) has returned, then closes every fd
      * and mapping: a vCPU's kvm_run page must not be unmapped while its runner can still touch it.
      */
@@ -516,6 +542,7 @@ public final class Machine implements AutoCloseable {
         GuestMemory memory;
         CmosRtc rtc;
         PostCodePort postCodes;
+        final Map<String, DeviceCounters> counted = new LinkedHashMap<>();
         Uart16550 uart;
         I8042 i8042;
         Consumer<String> exitTrace;
@@ -639,6 +666,7 @@ public final class Machine implements AutoCloseable {
             consoleOut = own(new NonBlockingOutput("jkvm-console-out", CONSOLE_BUFFER, CONSOLE_CLOSE_MILLIS, serialOut));
             uart = new Uart16550(vm.interruptLine(Layout.COM1_IRQ), consoleOut);
             pio.register(Layout.COM1_PORT, Uart16550.PORT_COUNT, uart);
+            counted.put(uart.name(), uart);
             i8042 = new I8042(vm.interruptLine(I8042_KBD_IRQ), vm.interruptLine(I8042_AUX_IRQ),
                     () -> finishFromDevice(RunOutcome.RESET));
             pio.register(Layout.I8042_DATA_PORT, 1, i8042.dataPort());
@@ -700,6 +728,7 @@ public final class Machine implements AutoCloseable {
             vm.registerIrqfd(irq, w.gsi());
             MmioTransport transport = own(new MmioTransport(device, memory, new IrqfdLine(irq)));
             mmio.register(w.base(), w.size(), transport);
+            counted.put(mmio.find(w.base()).nameAtBase(), device);
             // virtio 1.2 §4.2.2: QueueNotify takes the queue index; an ioeventfd per queue keeps the
             // notification in the kernel (no exit to userspace).
             for (int q = 0; q < transport.queueCount(); q++)

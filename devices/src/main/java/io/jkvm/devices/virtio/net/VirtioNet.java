@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.net;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.ConfigSpace;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.GuestErrorLog;
@@ -13,8 +14,10 @@ import io.jkvm.memory.GuestMemory;
 import io.jkvm.snapshot.StateReader;
 import io.jkvm.snapshot.StateWriter;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A virtio network device (virtio 1.2 §5.1) with one receive and one transmit queue over a host
@@ -84,6 +87,15 @@ public final class VirtioNet implements VirtioDevice {
     /** Whether the receive queue has room and found the TAP empty: then the TAP's readiness wakes it. */
     private volatile boolean awaitingFrames;
 
+    // Frames and their bytes (without the virtio_net_hdr), counted on the receive and transmit I/O threads.
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder rxFrames = counted.add("rx_frames");
+    private final LongAdder rxBytes = counted.add("rx_bytes");
+    private final LongAdder rxDropped = counted.add("rx_dropped");
+    private final LongAdder txFrames = counted.add("tx_frames");
+    private final LongAdder txBytes = counted.add("tx_bytes");
+    private final LongAdder txDropped = counted.add("tx_dropped");
+
     /**
      * @param mac   the address the device offers (VIRTIO_NET_F_MAC); without it the driver picks one
      * @param mtu   the MTU the device advises (VIRTIO_NET_F_MTU, 68-65535, §5.1.4.1)
@@ -113,6 +125,17 @@ public final class VirtioNet implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public String name() {
+        return "virtio-net";
+    }
+
+    /** Frames delivered to the guest and sent for it, their bytes, and those dropped either way. */
+    @Override
+    public Map<String, Long> counters() {
+        return counted.snapshot();
     }
 
     @Override
@@ -210,7 +233,12 @@ public final class VirtioNet implements VirtioDevice {
                 awaitingFrames = true;
                 return;
             }
-            rx.deliver(queue, length, maxPlainFrame);
+            if (rx.deliver(queue, length, maxPlainFrame)) {
+                rxFrames.increment();
+                rxBytes.add(length - NetHeader.SIZE);
+            } else {
+                rxDropped.increment();
+            }
         }
         awaitingFrames = true;
     }
@@ -220,6 +248,7 @@ public final class VirtioNet implements VirtioDevice {
         for (DescriptorChain chain = queue.next(); chain != null; chain = queue.next()) {
             if (chain.readableBytes() < NetHeader.SIZE) {
                 log.warnOnce("tx-chain", "transmit buffer shorter than the header; dropped");
+                txDropped.increment();
             } else {
                 send(memory, chain);
             }
@@ -234,8 +263,11 @@ public final class VirtioNet implements VirtioDevice {
         }
         try {
             channel.send(tx);
+            txFrames.increment();
+            txBytes.add(chain.readableBytes() - NetHeader.SIZE);
         } catch (IOException e) {
             log.warnOnce("tx-io", e.getMessage() + "; frame dropped (is the TAP up?)");
+            txDropped.increment();
         }
     }
 }
