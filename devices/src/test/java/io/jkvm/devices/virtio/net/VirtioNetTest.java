@@ -73,6 +73,7 @@ class VirtioNetTest {
                 VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_HOST_TSO4,
                 VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MTU})
             assertNotEquals(0, features & f, "feature " + Long.numberOfTrailingZeros(f));
+        assertEquals(0, features & VIRTIO_NET_F_GUEST_UFO, "no UFO: the host stack makes no UFO frames since Linux 4.14");
         assertEquals(0x02, transport.read(VirtioMmioDriver.CONFIG, 1));
         assertEquals(0x01, transport.read(VirtioMmioDriver.CONFIG + 5, 1));
         assertEquals(9000, transport.read(VirtioMmioDriver.CONFIG + 10, 2));
