@@ -14,9 +14,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * JVM signal. A paused loop parks its thread on a condition (no CPU) until {@link #resume()} or
  * {@link #stop()}. An exit being handled when the pause comes is finished first, and so is the instruction
  * it belongs to: before parking, the loop enters KVM_RUN once more with immediate_exit set, which completes
- * the I/O or MMIO in flight without entering the guest (api.rst, kvm_run.immediate_exit: "to complete
- * pending operations ... before saving state"). A parked vCPU's state is whole: it may be saved
- * ({@link VcpuState}) from another thread until {@link #resume()}.
+ * the I/O or MMIO in flight without entering the guest (api.rst, KVM_RUN: the pending state of such an
+ * operation is not visible to userspace, so re-enter "with the immediate_exit field set to complete pending
+ * operations without allowing any further instructions to be executed"). A parked vCPU's state is whole:
+ * it may be saved ({@link VcpuState}) from another thread until {@link #resume()}.
  */
 public final class VcpuRunner {
     private final RunLoopVcpu vcpu;
