@@ -41,7 +41,7 @@ class SnapshotRoundTripTest {
         String id = "snap-" + ProcessHandle.current().pid();
 
         Console first = Console.of(jkvm("run", "--kernel", GuestArtifacts.bzImage().toString(), "--initrd",
-                initramfs.toString(), "--cpus", "2", "--memory", "256M", "--no-rng", "--id", id,
+                initramfs.toString(), "--cpus", "2", "--memory", "128M", "--no-rng", "--id", id,
                 "--cmdline", "console=ttyS0 quiet panic=-1 reboot=k -- " + COUNTER));
         try {
             first.await("COUNT 5 ", BOOT_SECONDS);
