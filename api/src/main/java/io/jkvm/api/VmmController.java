@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
@@ -200,8 +201,17 @@ public final class VmmController {
      * {@link Machine#create} throws; a second start throws an {@link ApiFault}.
      */
     public synchronized Machine start(MachineConfig config, Consumer<String> exitTrace) {
+        return startWith(config, serial -> Machine.create(config, serial, exitTrace));
+    }
+
+    /**
+     * As {@link #start(MachineConfig, Consumer)}, with the machine {@code config} describes made by {@code factory}
+     * from the VMM's serial sink ({@code jkvm run --boot-cache} restores it from a snapshot, or boots it watching
+     * its console).
+     */
+    public synchronized Machine startWith(MachineConfig config, Function<IntConsumer, Machine> factory) {
         requireNotStarted();
-        Machine m = Machine.create(config, serialOut, exitTrace);
+        Machine m = factory.apply(serialOut);
         machine = m;
         started = new MachineConfiguration(config.cpus(), (int) (config.memory() >> 20), false, false, null, null);
         recordLatencies();

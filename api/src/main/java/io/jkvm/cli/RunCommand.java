@@ -2,8 +2,11 @@ package io.jkvm.cli;
 
 import io.jkvm.api.RuntimeRegistry;
 import io.jkvm.api.VmmController;
+import io.jkvm.boot.cache.BootCache;
+import io.jkvm.boot.cache.BootCacheStore;
 import io.jkvm.boot.loader.MemorySize;
 import io.jkvm.boot.machine.DiskSpec;
+import io.jkvm.boot.machine.KernelCmdline;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
@@ -24,6 +27,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -98,6 +104,13 @@ final class RunCommand implements Callable<Integer> {
             + " created, first serial byte, the kernel's initramfs and init messages (not shown with quiet), init's first line")
     boolean bootTimeline;
 
+    @Option(names = "--boot-cache", arity = "0..1", paramLabel = "DIR", fallbackValue = "",
+            description = "start from a snapshot of this kernel, initramfs, command line and machine booted until init"
+                    + " waits for its command, made by the first such run and kept in DIR (default:"
+                    + " $XDG_CACHE_HOME/jkvm/boot-cache or ~/.cache/jkvm/boot-cache); the command after -- is typed on"
+                    + " the console, with the host's time; needs jkvm's initramfs")
+    String bootCache;
+
     @Override
     public Integer call() throws Exception {
         VirtioDiscovery how = switch (discovery) {
@@ -105,23 +118,48 @@ final class RunCommand implements Callable<Integer> {
             case "cmdline" -> VirtioDiscovery.CMDLINE;
             default -> throw new IllegalArgumentException("--virtio-discovery must be acpi or cmdline, not '" + discovery + "'");
         };
-        MachineConfig config = MachineConfig.of(kernel, Optional.ofNullable(initrd), MemorySize.parse(memory), cpus)
+        MachineConfig described = MachineConfig.of(kernel, Optional.ofNullable(initrd), MemorySize.parse(memory), cpus)
                 .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
                 .withNets(nets.stream().map(NetSpec::parse).toList())
                 .withDiscovery(how).withVsock(Optional.ofNullable(vsock).map(VsockSpec::parse));
-        if (pvmQuirks) config = config.withForcedPvmQuirks(true);
+        MachineConfig config = pvmQuirks ? described.withForcedPvmQuirks(true) : described;
         String vmId = id.resolve();
         RuntimeRegistry registry = RuntimeRegistry.fromEnvironment();
         PrintWriter err = spec.commandLine().getErr();
         try (HostConsole console = HostConsole.open(); PrintStream trace = openTrace()) {
             VmmController vmm = new VmmController(vmId, console::write);
             try (ControlPlane plane = ControlPlane.open(registry, vmId, apiSock == null ? registry.defaultSocket(vmId) : apiSock, vmm)) {
-                Machine machine = vmm.start(config, trace == null ? null : trace::println);
+                Consumer<String> exitTrace = trace == null ? null : trace::println;
+                AtomicReference<BootCache.Start> cached = new AtomicReference<>();
+                Machine machine = bootCache == null ? vmm.start(config, exitTrace)
+                        : vmm.startWith(config, serial -> startCached(cached, config, serial, exitTrace, err));
                 err.println("jkvm: VM " + vmId + ", API on " + plane.socket());
                 console.startInput(machine::sendInput, machine::stop);
-                return report(machine, vmm.awaitEnd(), err);
+                RunOutcome outcome = vmm.awaitEnd();
+                if (cached.get() != null) cached.get().awaitCacheWritten();
+                return report(machine, outcome, err);
             }
         }
+    }
+
+    /**
+     * The machine of a {@code --boot-cache} run: the command after {@code --} in {@code --cmdline} is taken off
+     * the kernel's command line and typed on the console once the machine, restored or booted, waits for it.
+     */
+    private Machine startCached(AtomicReference<BootCache.Start> cached, MachineConfig config, IntConsumer serial,
+                                Consumer<String> exitTrace, PrintWriter err) {
+        Path dir = bootCache.isEmpty()
+                ? BootCacheStore.defaultDirectory(System.getenv(), Path.of(System.getProperty("user.home")))
+                : Path.of(bootCache);
+        BootCacheStore store;
+        try {
+            store = BootCacheStore.open(dir, BootCacheStore.DEFAULT_CAPACITY);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--boot-cache: cannot create " + dir + " (" + e.getMessage() + ")");
+        }
+        KernelCmdline.Parts parts = KernelCmdline.split(config.cmdline());
+        cached.set(new BootCache(store, err::println).start(config.withCmdline(parts.kernel()), parts.command(), serial, exitTrace));
+        return cached.get().machine();
     }
 
     /** Where --trace-exits goes: null without it, stderr for "-", else the file (buffered, flushed at the end). */

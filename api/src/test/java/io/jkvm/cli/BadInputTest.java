@@ -181,4 +181,15 @@ class BadInputTest {
     void netDeviceThatCannotBeAttached() throws Exception {
         assertRejected("--net lo: ", "run", "--kernel", goodKernel().toString(), "--net", "tap=lo");
     }
+
+    @Test
+    void badBootCacheUse() throws Exception {
+        String kernel = goodKernel().toString();
+        Path cache = dir.resolve("cache");
+        assertRejected("--boot-cache: cannot create", "run", "--kernel", kernel,
+                "--boot-cache=" + file("plain-file", new byte[1]).resolve("sub"));
+        assertRejected("command through the console", "run", "--kernel", kernel, "--boot-cache=" + cache,
+                "--cmdline", "console=ttyS0 -- echo " + "x".repeat(3100));
+        assertRejected("nope", "run", "--kernel", dir.resolve("nope").toString(), "--boot-cache=" + cache);
+    }
 }

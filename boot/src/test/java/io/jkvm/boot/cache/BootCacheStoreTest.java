@@ -45,12 +45,17 @@ class BootCacheStoreTest {
         return new BootCacheKey(String.valueOf(c).repeat(64));
     }
 
-    /** Writes an entry as a snapshot would, then commits it at the current time. */
-    private void put(BootCacheStore s, BootCacheKey key) throws IOException {
+    /** An entry being written, with both files written as a snapshot would. */
+    private static BootCacheStore.Pending written(BootCacheStore s, BootCacheKey key, String state) throws IOException {
         BootCacheStore.Pending p = s.begin(key);
-        Files.writeString(p.state(), "state of " + key.shortForm());
+        Files.writeString(p.state(), state);
         Files.writeString(p.memory(), "memory");
-        p.commit();
+        return p;
+    }
+
+    /** Writes an entry, then commits it at the current time. */
+    private void put(BootCacheStore s, BootCacheKey key) throws IOException {
+        written(s, key, "state of " + key.shortForm()).commit();
     }
 
     private List<String> names() throws IOException {
@@ -62,9 +67,7 @@ class BootCacheStoreTest {
     @Test
     void anEntryAppearsOnlyWhenCommittedAndWhole() throws IOException {
         BootCacheStore s = store(8);
-        BootCacheStore.Pending p = s.begin(key('a'));
-        Files.writeString(p.state(), "state");
-        Files.writeString(p.memory(), "memory");
+        BootCacheStore.Pending p = written(s, key('a'), "state");
         assertTrue(s.lookup(key('a')).isEmpty(), "not before the commit");
         assertTrue(names().get(0).startsWith(BootCacheStore.TEMP_PREFIX), "written under a temporary name: " + names());
         p.commit();
@@ -112,9 +115,7 @@ class BootCacheStoreTest {
     @Test
     void aSecondWriterOfTheSameEntryLeavesTheFirstInPlace() throws IOException {
         BootCacheStore s = store(8);
-        BootCacheStore.Pending late = s.begin(key('a'));
-        Files.writeString(late.state(), "late");
-        Files.writeString(late.memory(), "late");
+        BootCacheStore.Pending late = written(s, key('a'), "late");
         put(s, key('a'));
         late.commit();
         assertEquals("state of " + key('a').shortForm(), Files.readString(s.lookup(key('a')).orElseThrow().state()));
