@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Drives `jkvm api` with curl --unix-socket, as Firecracker's getting-started guide does, up to what needs no
-# /dev/kvm: the status codes and fault messages of the pre-boot requests, `jkvm list`, `jkvm info` and
+# /dev/kvm: the status codes and fault messages of the pre-boot requests and of the snapshot requests (and of
+# `jkvm run --restore` and `jkvm snapshot`), `jkvm list`, `jkvm info` and
 # `jkvm stop` (a hard stop, as the VM is not started). The KVM part of the sequence (InstanceStart, pause,
 # resume, SendCtrlAltDel) is api/src/test/java/io/jkvm/api/FirecrackerSequenceTest.java.
 # Needs api/target/jkvm.jar (mvn package) and curl. Prints "N passed, N failed" last; exits 1 on a failure.
@@ -36,6 +37,18 @@ head -c 4096 /dev/zero >"$kernel"
 
 expect 200 '"state":"Not started"' GET /
 expect 200 '"firecracker_version"' GET /version
+# Snapshots: the refusals that need no running VM (a load only before any boot configuration).
+mem_backend="\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$kernel\"}"
+expect 400 'Exactly one of mem_backend and mem_file_path' PUT /snapshot/load "{\"snapshot_path\": \"$kernel\"}"
+expect 400 'backend_type must be File' PUT /snapshot/load \
+    "{\"snapshot_path\": \"$kernel\", \"mem_backend\": {\"backend_type\": \"Uffd\", \"backend_path\": \"$kernel\"}}"
+expect 400 'resume_vm' PUT /snapshot/load "{\"snapshot_path\": \"$kernel\", $mem_backend, \"resume_vm\": \"yes\"}"
+expect 400 'is not a readable file' PUT /snapshot/load "{\"snapshot_path\": \"/no/such/state\", $mem_backend}"
+expect 400 'is not a jkvm snapshot state file' PUT /snapshot/load "{\"snapshot_path\": \"$kernel\", $mem_backend}"
+expect 400 'Diff snapshots are not supported' PUT /snapshot/create \
+    "{\"snapshot_path\": \"$work/s\", \"mem_file_path\": \"$work/m\", \"snapshot_type\": \"Diff\"}"
+expect 400 'colour' PUT /snapshot/create "{\"snapshot_path\": \"$work/s\", \"mem_file_path\": \"$work/m\", \"colour\": 1}"
+expect 400 'not supported before starting' PUT /snapshot/create "{\"snapshot_path\": \"$work/s\", \"mem_file_path\": \"$work/m\"}"
 expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$kernel\", \"boot_args\": \"console=ttyS0\"}"
 expect 400 'is not a readable file' PUT /boot-source '{"kernel_image_path": "/no/such/kernel"}'
 expect 204 '' PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 256}'
@@ -52,11 +65,24 @@ expect 400 'not supported before starting' PATCH /vm '{"state": "Paused"}'
 expect 400 'not supported before starting' PUT /actions '{"action_type": "SendCtrlAltDel"}'
 expect 400 'Cannot start the microVM' PUT /actions '{"action_type": "InstanceStart"}'
 expect 400 'Invalid request method and/or path' GET /nothing
+expect 400 'not allowed after configuring boot-specific resources' PUT /snapshot/load "{\"snapshot_path\": \"$kernel\", $mem_backend}"
 
 check() { # check DESCRIPTION COMMAND...: the command succeeds
     local what=$1; shift
     if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "api-curl-test: $what failed" >&2; fi
 }
+refused() { # refused DESCRIPTION TEXT COMMAND...: the command exits 2 with one line containing TEXT
+    local what=$1 text=$2 out code; shift 2
+    out=$("$@" 2>&1 </dev/null); code=$?
+    if [ "$code" = 2 ] && [ "$(wc -l <<<"$out")" = 1 ] && [[ "$out" == *"$text"* ]]; then passed=$((passed + 1))
+    else failed=$((failed + 1)); echo "api-curl-test: $what: expected exit 2 with '$text', got $code: $out" >&2; fi
+}
+refused "jkvm run --restore of a file that is no snapshot" 'is not a jkvm snapshot state file' \
+    java -jar "$jar" run --restore "$kernel" --memory-file "$kernel" --id restore-test
+refused "jkvm run --restore with --kernel" '--kernel cannot be given with --restore' \
+    java -jar "$jar" run --restore "$kernel" --memory-file "$kernel" --kernel "$kernel"
+refused "jkvm snapshot of a VM not started" 'not supported before starting' \
+    java -jar "$jar" snapshot curl-test --state "$work/s" --memory "$work/m"
 check "jkvm list shows the VM" bash -c "java -jar $jar list | grep -q '^curl-test  *Not started  *2  *256M'"
 check "jkvm info" bash -c "java -jar $jar info curl-test | grep -q '\"state\":\"Not started\"'"
 check "jkvm stop" bash -c "java -jar $jar stop curl-test --timeout 1 | grep -q 'curl-test stopped'"

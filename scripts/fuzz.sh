@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes jkvm's Jazzer harnesses (@FuzzTest methods) for a fixed time budget each:
 #
-#   scripts/fuzz.sh SECONDS [HARNESS...]      # HARNESS: mmioBlock, legacyRegisters, kernelLoader (default: all)
+#   scripts/fuzz.sh SECONDS [HARNESS...]      # HARNESS: mmioBlock, legacyRegisters, kernelLoader, restoreBlock, stateFile (default: all)
 #
 # In every normal build (mvn verify, scripts/test.sh) the same @FuzzTest methods run as ordinary JUnit tests
 # in Jazzer's regression mode: once on each committed input under
@@ -30,7 +30,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:?usage: scripts/fuzz.sh SECONDS [HARNESS...]}
 shift
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(mmioBlock legacyRegisters kernelLoader)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(mmioBlock legacyRegisters kernelLoader restoreBlock stateFile)
 
 # harness -> module, class, largest input (bytes past what a harness consumes only slow it down)
 describe() {
@@ -38,11 +38,13 @@ describe() {
         mmioBlock) echo "devices io.jkvm.devices.virtio.VirtioBlockMmioFuzzTest 2048" ;;
         legacyRegisters) echo "devices io.jkvm.devices.legacy.LegacyRegistersFuzzTest 4096" ;;
         kernelLoader) echo "boot io.jkvm.boot.loader.KernelLoaderFuzzTest 65536" ;;
-        *) echo "fuzz: unknown harness $1 (mmioBlock, legacyRegisters, kernelLoader)" >&2; exit 2 ;;
+        restoreBlock) echo "devices io.jkvm.devices.virtio.SnapshotRestoreFuzzTest 1024" ;;
+        stateFile) echo "vmm-core io.jkvm.snapshot.StateFileFuzzTest 4096" ;;
+        *) echo "fuzz: unknown harness $1 (mmioBlock, legacyRegisters, kernelLoader, restoreBlock, stateFile)" >&2; exit 2 ;;
     esac
 }
 
-mvn -o -q -B test-compile -pl devices,boot -am >/dev/null
+mvn -o -q -B test-compile -pl vmm-core,devices,boot -am >/dev/null
 status=0
 for h in "${harnesses[@]}"; do
     read -r module class maxlen < <(describe "$h")

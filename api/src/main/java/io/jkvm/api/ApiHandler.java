@@ -82,9 +82,19 @@ final class ApiHandler extends Handler.Abstract {
             case "PUT /metrics" -> vmm.putMetrics(body(request, ApiTypes.Metrics.class));
             case "PUT /actions" -> vmm.action(body(request, InstanceActionInfo.class));
             case "PATCH /vm" -> vmm.patchVm(body(request, Vm.class));
+            case "PUT /snapshot/{id}" -> snapshot(id, request);
             default -> throw new ApiFault("Invalid request method and/or path: " + method + " " + path + ".");
         }
         return null;
+    }
+
+    /** PUT /snapshot/create and /snapshot/load. */
+    private void snapshot(String action, Request request) {
+        switch (action) {
+            case "create" -> vmm.createSnapshot(body(request, ApiTypes.SnapshotCreateParams.class));
+            case "load" -> vmm.loadSnapshot(body(request, ApiTypes.SnapshotLoadParams.class));
+            default -> throw new ApiFault("Invalid request method and/or path: PUT /snapshot/" + action + ".");
+        }
     }
 
     private static <T> T body(Request request, Class<T> type) {

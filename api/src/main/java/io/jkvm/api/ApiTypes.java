@@ -69,6 +69,29 @@ public final class ApiTypes {
 
     public record Vm(@JsonProperty(value = "state", required = true) String state) {}
 
+    public record SnapshotCreateParams(
+            @JsonProperty(value = "snapshot_path", required = true) String snapshotPath,
+            @JsonProperty(value = "mem_file_path", required = true) String memFilePath,
+            @JsonProperty("snapshot_type") String snapshotType) {}
+
+    public record MemoryBackend(
+            @JsonProperty(value = "backend_type", required = true) String backendType,
+            @JsonProperty(value = "backend_path", required = true) String backendPath) {}
+
+    public record NetworkOverride(
+            @JsonProperty(value = "iface_id", required = true) String ifaceId,
+            @JsonProperty(value = "host_dev_name", required = true) String hostDevName) {}
+
+    /** Exactly one of {@code mem_backend} and the deprecated {@code mem_file_path}. */
+    public record SnapshotLoadParams(
+            @JsonProperty(value = "snapshot_path", required = true) String snapshotPath,
+            @JsonProperty("mem_backend") MemoryBackend memBackend,
+            @JsonProperty("mem_file_path") String memFilePath,
+            @JsonProperty("enable_diff_snapshots") Boolean enableDiffSnapshots,
+            @JsonProperty("track_dirty_pages") Boolean trackDirtyPages,
+            @JsonProperty("resume_vm") Boolean resumeVm,
+            @JsonProperty("network_overrides") java.util.List<NetworkOverride> networkOverrides) {}
+
     public record InstanceInfo(
             @JsonProperty("id") String id,
             @JsonProperty("state") String state,

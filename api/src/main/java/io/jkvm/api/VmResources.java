@@ -56,7 +56,7 @@ final class VmResources {
         if (config.memSizeMib() < 1) throw new ApiFault("mem_size_mib must be at least 1, not " + config.memSizeMib() + ".");
         if (Boolean.TRUE.equals(config.smt())) throw new ApiFault("smt: jkvm gives each vCPU a core of its own; SMT is not supported.");
         if (Boolean.TRUE.equals(config.trackDirtyPages()))
-            throw new ApiFault("track_dirty_pages: jkvm has no snapshots yet, so no dirty-page tracking.");
+            throw new ApiFault("track_dirty_pages: jkvm takes Full snapshots only, so it tracks no dirty pages.");
         requireNoneOrAbsent("cpu_template", config.cpuTemplate());
         requireNoneOrAbsent("huge_pages", config.hugePages());
         machineConfig = new MachineConfiguration(config.vcpuCount(), config.memSizeMib(),
@@ -220,7 +220,13 @@ final class VmResources {
         }
     }
 
-    private static void requireFile(String field, String path) {
+    /** Whether anything that describes a machine to boot has been PUT (a snapshot load brings its own machine). */
+    boolean configured() {
+        return bootSource != null || !machineConfig.equals(MachineConfiguration.DEFAULT) || !drives.isEmpty() || !nets.isEmpty()
+                || vsock.isPresent();
+    }
+
+    static void requireFile(String field, String path) {
         if (path == null) throw new ApiFault(field + " is required.");
         if (path.isEmpty() || path.indexOf('\0') >= 0) throw new ApiFault(field + " is not a path: '" + path + "'.");
         Path p = Path.of(path);

@@ -9,11 +9,16 @@ import io.jkvm.api.ApiTypes.Vm;
 import io.jkvm.boot.loader.BootException;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
+import io.jkvm.boot.snapshot.RestoreOverrides;
+import io.jkvm.boot.snapshot.SavedMachine;
+import io.jkvm.boot.snapshot.Snapshotter;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.KvmUnavailableException;
 import io.jkvm.kvm.RunOutcome;
+import io.jkvm.snapshot.SnapshotFormatException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -24,7 +29,8 @@ import java.util.function.IntConsumer;
 /**
  * What the API does, request by request, one at a time: collects the pre-boot configuration
  * ({@link VmResources}), starts the machine on InstanceStart, then pauses, resumes and sends it
- * Ctrl-Alt-Del. Pre-boot resources after the start, and runtime operations before it, are refused with
+ * Ctrl-Alt-Del; or, instead of a start, loads a snapshot, and snapshots a paused machine (both through a
+ * {@link Snapshotter}). Pre-boot resources after the start, and runtime operations before it, are refused with
  * Firecracker's messages. Knows nothing of HTTP ({@link ApiHandler}) or of KVM (only {@link Machine}).
  */
 public final class VmmController {
@@ -37,6 +43,7 @@ public final class VmmController {
 
     private final String id;
     private final IntConsumer serialOut;
+    private final Snapshotter snapshotter;
     private final VmResources resources = new VmResources();
     private final LogSink log = new LogSink();
     private final CompletableFuture<RunOutcome> ended = new CompletableFuture<>();
@@ -49,8 +56,14 @@ public final class VmmController {
      * @param serialOut where the guest's serial console goes
      */
     public VmmController(String id, IntConsumer serialOut) {
+        this(id, serialOut, Snapshotter.UNAVAILABLE);
+    }
+
+    /** @param snapshotter what takes and restores snapshots of the machine */
+    public VmmController(String id, IntConsumer serialOut, Snapshotter snapshotter) {
         this.id = id;
         this.serialOut = serialOut;
+        this.snapshotter = snapshotter;
     }
 
     public String id() {
@@ -211,7 +224,56 @@ public final class VmmController {
      */
     public synchronized Machine startWith(MachineConfig config, Function<IntConsumer, Machine> factory) {
         requireNotStarted();
-        Machine m = factory.apply(serialOut);
+        return launch(factory.apply(serialOut), config);
+    }
+
+    /**
+     * PUT /snapshot/create: writes the paused machine's state and memory to the files the body names. The
+     * body is checked first, then that the machine is paused, as Firecracker snapshots only a paused VM.
+     */
+    public synchronized void createSnapshot(ApiTypes.SnapshotCreateParams body) {
+        SnapshotRequests.Create files = SnapshotRequests.create(body);
+        Machine m = requireStarted();
+        if (m.state() != Machine.State.PAUSED)
+            throw new ApiFault("Create snapshot is not allowed in state " + stateName() + ": pause the microVM first.");
+        try {
+            snapshotter.snapshot(m, files.state(), files.memory());
+        } catch (IOException | IllegalStateException | UnsupportedOperationException | SnapshotFormatException e) {
+            throw new ApiFault("Cannot create the snapshot: " + e.getMessage());
+        }
+    }
+
+    /** PUT /snapshot/load: only on a VMM with no machine and no boot configuration; the machine runs if resume_vm. */
+    public synchronized void loadSnapshot(ApiTypes.SnapshotLoadParams body) {
+        requireNotStarted();
+        if (resources.configured())
+            throw new ApiFault("Loading a microVM snapshot is not allowed after configuring boot-specific resources.");
+        SnapshotRequests.Load load = SnapshotRequests.load(body);
+        restore(load.state(), load.memory(), load.overrides(), !load.resume(), log.tracing() ? VmmController::traceToLog : null);
+    }
+
+    /**
+     * Builds the machine saved in {@code stateFile} and {@code memoryFile} and starts it, paused if
+     * {@code startPaused} (what PUT /snapshot/load does, and {@code jkvm run --restore}); returns once it
+     * runs or is parked. The state file, the memory file's size and the disks are checked before anything
+     * is built: every problem is an {@link ApiFault} naming the file.
+     */
+    public synchronized Machine restore(Path stateFile, Path memoryFile, RestoreOverrides overrides, boolean startPaused,
+                                        Consumer<String> exitTrace) {
+        requireNotStarted();
+        try {
+            SavedMachine saved = SavedMachine.read(stateFile);
+            saved.checkHostFiles(memoryFile);
+            MachineConfig config = saved.shape().toMachineConfig(overrides);
+            return launch(snapshotter.restore(saved, config, memoryFile, startPaused, serialOut, exitTrace), config);
+        } catch (IOException | SnapshotFormatException | BootException | KvmUnavailableException | IllegalArgumentException
+                 | UncheckedIOException | UnsupportedOperationException e) {
+            throw new ApiFault("Cannot load the snapshot: " + e.getMessage());
+        }
+    }
+
+    /** Runs {@code m} on a thread of its own, closes it when it ends, and returns once it has started. */
+    private Machine launch(Machine m, MachineConfig config) {
         machine = m;
         started = new MachineConfiguration(config.cpus(), (int) (config.memory() >> 20), false, false, null, null);
         recordLatencies();

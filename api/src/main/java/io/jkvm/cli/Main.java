@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jkvm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A small KVM hypervisor in Java: boots a Linux kernel with a serial console.",
         subcommands = {RunCommand.class, ApiCommand.class, ListCommand.class, StopCommand.class, InfoCommand.class,
-                InitramfsCommand.class, ExecCommand.class})
+                InitramfsCommand.class, ExecCommand.class, SnapshotCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

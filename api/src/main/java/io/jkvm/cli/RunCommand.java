@@ -12,6 +12,8 @@ import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
 import io.jkvm.boot.machine.NetSpec;
 import io.jkvm.boot.machine.VsockSpec;
+import io.jkvm.boot.snapshot.RestoreOverrides;
+import io.jkvm.boot.snapshot.Snapshotter;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.RunOutcome;
 import java.io.BufferedOutputStream;
@@ -33,19 +35,34 @@ import java.util.function.IntConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code jkvm run}: boots a kernel with the serial console on this terminal. */
+/** {@code jkvm run}: boots a kernel, or restores a snapshot, with the serial console on this terminal. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Boots a Linux kernel (bzImage or ELF vmlinux) with COM1 on this terminal.",
+        description = {"Boots a Linux kernel (bzImage or ELF vmlinux), or restores a snapshot (--restore), with COM1 on this terminal.",
                 "Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A. Exit code 0 when the guest powers off or reboots,",
                 "2 for bad input, 3 when the guest crashes, 1 when jkvm itself fails."})
 final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--kernel", required = true, paramLabel = "FILE", description = "bzImage or ELF vmlinux")
+    /** The options that describe a machine to boot: a restore takes its machine from the snapshot instead. */
+    private static final List<String> BOOT_OPTIONS = List.of("--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
+            "--disk", "--net", "--no-rng", "--vsock", "--virtio-discovery", "--pvm-quirks", "--boot-cache");
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "bzImage or ELF vmlinux (required unless --restore)")
     Path kernel;
+
+    @Option(names = "--restore", paramLabel = "FILE", description = "restore the VM of this snapshot state file"
+            + " (jkvm snapshot writes it) instead of booting; needs --memory-file")
+    Path restore;
+
+    @Option(names = "--memory-file", paramLabel = "FILE", description = "the snapshot's guest memory file, with --restore")
+    Path memoryFile;
+
+    @Option(names = "--paused", description = "with --restore: the restored VM stays paused until jkvm resume ID")
+    boolean paused;
 
     @Option(names = "--initrd", paramLabel = "FILE", description = "initramfs (an uncompressed cpio boots fastest)")
     Path initrd;
@@ -113,16 +130,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        VirtioDiscovery how = switch (discovery) {
-            case "acpi" -> VirtioDiscovery.ACPI;
-            case "cmdline" -> VirtioDiscovery.CMDLINE;
-            default -> throw new IllegalArgumentException("--virtio-discovery must be acpi or cmdline, not '" + discovery + "'");
-        };
-        MachineConfig described = MachineConfig.of(kernel, Optional.ofNullable(initrd), MemorySize.parse(memory), cpus)
-                .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
-                .withNets(nets.stream().map(NetSpec::parse).toList())
-                .withDiscovery(how).withVsock(Optional.ofNullable(vsock).map(VsockSpec::parse));
-        MachineConfig config = pvmQuirks ? described.withForcedPvmQuirks(true) : described;
+        boolean restoring = checkRestoreOptions();
+        MachineConfig config = restoring ? null : bootConfig();
         String vmId = id.resolve();
         RuntimeRegistry registry = RuntimeRegistry.fromEnvironment();
         PrintWriter err = spec.commandLine().getErr();
@@ -131,7 +140,8 @@ final class RunCommand implements Callable<Integer> {
             try (ControlPlane plane = ControlPlane.open(registry, vmId, apiSock == null ? registry.defaultSocket(vmId) : apiSock, vmm)) {
                 Consumer<String> exitTrace = trace == null ? null : trace::println;
                 AtomicReference<BootCache.Start> cached = new AtomicReference<>();
-                Machine machine = bootCache == null ? vmm.start(config, exitTrace)
+                Machine machine = restoring ? vmm.restore(restore, memoryFile, RestoreOverrides.NONE, paused, exitTrace)
+                        : bootCache == null ? vmm.start(config, exitTrace)
                         : vmm.startWith(config, serial -> startCached(cached, config, serial, exitTrace, err));
                 err.println("jkvm: VM " + vmId + ", API on " + plane.socket());
                 console.startInput(machine::sendInput, machine::stop);
@@ -140,6 +150,48 @@ final class RunCommand implements Callable<Integer> {
                 return report(machine, outcome, err);
             }
         }
+    }
+
+    /**
+     * Whether this run restores a snapshot: --restore and --memory-file together, existing files, and none
+     * of the options that describe a machine to boot; else --kernel is required.
+     *
+     * @throws IllegalArgumentException one line naming the option that does not fit
+     */
+    private boolean checkRestoreOptions() {
+        if (restore == null && memoryFile == null) {
+            if (paused) throw new IllegalArgumentException("--paused goes with --restore");
+            if (kernel == null) throw new IllegalArgumentException("--kernel is required (or --restore with --memory-file)");
+            return false;
+        }
+        if (restore == null || memoryFile == null) throw new IllegalArgumentException("--restore and --memory-file go together");
+        ParseResult given = spec.commandLine().getParseResult();
+        for (String option : BOOT_OPTIONS) {
+            if (given.hasMatchedOption(option))
+                throw new IllegalArgumentException(option + " cannot be given with --restore: the snapshot holds the machine");
+        }
+        requireFile("--restore", restore);
+        requireFile("--memory-file", memoryFile);
+        return true;
+    }
+
+    private static void requireFile(String option, Path file) {
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(option + ": " + file + " is not a file");
+        if (!Files.isReadable(file)) throw new IllegalArgumentException(option + ": " + file + " is not readable");
+    }
+
+    /** The machine the boot options describe. */
+    private MachineConfig bootConfig() {
+        VirtioDiscovery how = switch (discovery) {
+            case "acpi" -> VirtioDiscovery.ACPI;
+            case "cmdline" -> VirtioDiscovery.CMDLINE;
+            default -> throw new IllegalArgumentException("--virtio-discovery must be acpi or cmdline, not '" + discovery + "'");
+        };
+        MachineConfig config = MachineConfig.of(kernel, Optional.ofNullable(initrd), MemorySize.parse(memory), cpus)
+                .withCmdline(cmdline).withDisks(disks.stream().map(DiskSpec::parse).toList()).withRng(!noRng)
+                .withNets(nets.stream().map(NetSpec::parse).toList())
+                .withDiscovery(how).withVsock(Optional.ofNullable(vsock).map(VsockSpec::parse));
+        return pvmQuirks ? config.withForcedPvmQuirks(true) : config;
     }
 
     /**
@@ -158,7 +210,7 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--boot-cache: cannot create " + dir + " (" + e.getMessage() + ")");
         }
         KernelCmdline.Parts parts = KernelCmdline.split(config.cmdline());
-        cached.set(new BootCache(store, err::println).start(config.withCmdline(parts.kernel()), parts.command(), serial, exitTrace));
+        cached.set(new BootCache(store, Snapshotter.UNAVAILABLE, err::println).start(config.withCmdline(parts.kernel()), parts.command(), serial, exitTrace));
         return cached.get().machine();
     }
 

@@ -183,6 +183,28 @@ class BadInputTest {
     }
 
     @Test
+    void restoreOptionsAreCheckedTogether() throws Exception {
+        Path state = file("vm.state", new byte[64]), memory = file("vm.mem", new byte[4096]);
+        assertRejected("--kernel is required (or --restore with --memory-file)", "run");
+        assertRejected("--restore and --memory-file go together", "run", "--restore", state.toString());
+        assertRejected("--restore and --memory-file go together", "run", "--memory-file", memory.toString());
+        assertRejected("--paused goes with --restore", "run", "--kernel", goodKernel().toString(), "--paused");
+        assertRejected("--kernel cannot be given with --restore", "run", "--restore", state.toString(),
+                "--memory-file", memory.toString(), "--kernel", goodKernel().toString());
+        assertRejected("--cpus cannot be given with --restore", "run", "--restore", state.toString(),
+                "--memory-file", memory.toString(), "--cpus", "2");
+        assertRejected("--restore: " + dir.resolve("none") + " is not a file", "run", "--restore", dir.resolve("none").toString(),
+                "--memory-file", memory.toString());
+        assertRejected("--memory-file: " + dir + " is not a file", "run", "--restore", state.toString(), "--memory-file", dir.toString());
+    }
+
+    @Test
+    void snapshotNeedsBothFilesAndARunningVm() {
+        assertRejected("--memory", "snapshot", "some-vm", "--state", "s");
+        assertRejected("nobody", "snapshot", "nobody", "--state", "s", "--memory", "m");
+    }
+
+    @Test
     void badBootCacheUse() throws Exception {
         String kernel = goodKernel().toString();
         Path cache = dir.resolve("cache");

@@ -58,6 +58,10 @@ class VmCommandsTest {
             Result pause = jkvm("pause", "cli-test");
             assertEquals(ExitCode.BAD_INPUT, pause.code());
             assertEquals("jkvm: " + VmmController.NOT_BEFORE_START, pause.err().strip());
+
+            Result snapshot = jkvm("snapshot", "cli-test", "--state", dir.resolve("s").toString(), "--memory", dir.resolve("m").toString());
+            assertEquals(ExitCode.BAD_INPUT, snapshot.code());
+            assertEquals("jkvm: " + VmmController.NOT_BEFORE_START, snapshot.err().strip());
         }
         assertFalse(jkvm("list").out().contains("cli-test"), "the registry entry is removed at close");
         assertFalse(Files.exists(dir.resolve("api.sock")), "the socket is removed at close");

@@ -1,9 +1,12 @@
 package io.jkvm.boot.cache;
 
 import io.jkvm.boot.initramfs.Initramfs;
+import io.jkvm.boot.loader.BootConfigException;
 import io.jkvm.boot.machine.KernelCmdline;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
+import io.jkvm.boot.snapshot.SavedMachine;
+import io.jkvm.boot.snapshot.Snapshotter;
 import io.jkvm.kvm.RunOutcome;
 import io.jkvm.snapshot.SnapshotFormatException;
 import java.io.IOException;
@@ -43,11 +46,16 @@ public final class BootCache {
     private static final long POLL_MILLIS = 1;
 
     private final BootCacheStore store;
+    private final Snapshotter snapshotter;
     private final Consumer<String> log;
 
-    /** A boot cache over {@code store}, saying what it does (hits, new entries, bad entries) in lines to {@code log}. */
-    public BootCache(BootCacheStore store, Consumer<String> log) {
+    /**
+     * A boot cache over {@code store}, saving and restoring machines with {@code snapshotter}, saying what it does
+     * (hits, new entries, bad entries) in lines to {@code log}.
+     */
+    public BootCache(BootCacheStore store, Snapshotter snapshotter, Consumer<String> log) {
         this.store = store;
+        this.snapshotter = snapshotter;
         this.log = log;
     }
 
@@ -138,11 +146,15 @@ public final class BootCache {
         if (entry.isEmpty()) return Optional.empty();
         long began = System.nanoTime();
         try {
-            Machine machine = Snapshots.restore(boot, entry.get(), serialOut, exitTrace);
+            SavedMachine saved = SavedMachine.read(entry.get().state());
+            saved.checkHostFiles(entry.get().memory());
+            requireSameMachine(saved.shape().config(), boot);
+            // The key covers all the guest sees: the run's own configuration gives the host ends (TAPs, sockets).
+            Machine machine = snapshotter.restore(saved, boot, entry.get().memory(), false, serialOut, exitTrace);
             log.accept("jkvm: boot cache hit " + key.shortForm() + ", restored in "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began) + " ms");
             return Optional.of(machine);
-        } catch (SnapshotFormatException | UncheckedIOException e) {
+        } catch (SnapshotFormatException | BootConfigException | IOException | UncheckedIOException e) {
             log.accept("jkvm: boot cache entry " + key.shortForm() + " does not restore (" + e.getMessage() + "): removed, booting cold");
             try {
                 store.discard(key);
@@ -153,6 +165,16 @@ public final class BootCache {
         }
     }
 
+    /**
+     * An entry is named by its key, but its files are host input like any other: one that holds a machine of
+     * another size or command line (a file copied in by hand, say) is refused before anything is built.
+     */
+    private static void requireSameMachine(MachineConfig saved, MachineConfig boot) {
+        if (saved.memory() != boot.memory() || saved.cpus() != boot.cpus() || !saved.cmdline().equals(boot.cmdline()))
+            throw new SnapshotFormatException("the entry holds another machine (" + saved.cpus() + " vCPUs, "
+                    + saved.memory() + " bytes, command line '" + saved.cmdline() + "')");
+    }
+
     /** Pauses the booted machine, saves it into a new entry and resumes it; empty if the snapshot failed (said on the log). */
     private Optional<BootCacheStore.Pending> save(Machine machine, BootCacheKey key) {
         BootCacheStore.Pending entry = null;
@@ -160,7 +182,7 @@ public final class BootCache {
             entry = store.begin(key);
             machine.pause();
             try {
-                Snapshots.save(machine, entry);
+                snapshotter.snapshot(machine, entry.state(), entry.memory());
             } finally {
                 machine.resume();
             }

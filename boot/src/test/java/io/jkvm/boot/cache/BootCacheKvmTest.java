@@ -6,6 +6,7 @@ import io.jkvm.boot.GuestArtifacts;
 import io.jkvm.boot.initramfs.Initramfs;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
+import io.jkvm.boot.snapshot.Snapshotter;
 import io.jkvm.kvm.RunOutcome;
 import io.jkvm.testing.KvmTests;
 import java.io.ByteArrayOutputStream;
@@ -72,7 +73,7 @@ class BootCacheKvmTest {
         Path initramfs = GuestArtifacts.defaultInitramfs(tmp.resolve("initramfs.cpio"), false);
         MachineConfig config = MachineConfig.of(GuestArtifacts.vmlinux(), Optional.of(initramfs), 256L << 20, 1);
         BootCacheStore store = BootCacheStore.open(tmp.resolve("cache"), BootCacheStore.DEFAULT_CAPACITY);
-        BootCache cache = new BootCache(store, log::add);
+        BootCache cache = new BootCache(store, Snapshotter.UNAVAILABLE, log::add);
 
         Run cold = run(cache, config, "echo $((6*7)); echo guest-time=$(date +%s)");
         assertFalse(cold.restored(), "an empty cache boots");

@@ -1,5 +1,9 @@
 package io.jkvm.devices.legacy;
 
+import io.jkvm.snapshot.SnapshotFormatException;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import io.jkvm.snapshot.Stateful;
 import java.time.Clock;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -31,8 +35,11 @@ import java.util.Objects;
  *
  * <p>Not modelled: interrupts (no IRQ 8; register C reads 0), alarms (their bytes are RAM), daylight
  * saving, the divider-chain reset, and the NMI mask in bit 7 of the index (accepted, ignored).
+ *
+ * <p>Its saved state is the index, the 128 bytes of RAM and the offset the guest set from host time; the
+ * time itself comes from the host clock after a restore, as it did before.
  */
-public final class CmosRtc extends ByteRegisters {
+public final class CmosRtc extends ByteRegisters implements Stateful {
     /** Index port and data port. */
     public static final int PORT_COUNT = 2;
 
@@ -58,6 +65,8 @@ public final class CmosRtc extends ByteRegisters {
     private static final int HOUR_PM = 0b1000_0000;
 
     private static final long UIP_LEAD_NANOS = 244_000;
+    /** The guest sets years 0-9999 (century and year bytes), so its offset from host time is within this. */
+    private static final long MAX_OFFSET_SECONDS = 10_000L * 366 * 86_400;
     private static final long NANOS_PER_SECOND = 1_000_000_000;
 
     private final Clock clock;
@@ -115,6 +124,27 @@ public final class CmosRtc extends ByteRegisters {
         if (set && !frozen()) freeze(value);
         else if (!set && frozen()) thaw(registerB()); // the bytes were written in the mode set along with SET
         ram[REG_B] = (byte) (set ? value & ~B_UIE : value);
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.u8(index).bytes(ram).u64(offset.getSeconds()).u32(offset.getNano());
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in) {
+        int savedIndex = in.u8();
+        byte[] savedRam = in.bytes("the CMOS RAM", RAM_SIZE);
+        long seconds = in.u64();
+        int nanos = in.u32InRange("the RTC offset's nanoseconds", 0, (int) NANOS_PER_SECOND - 1);
+        if (savedIndex > INDEX_MASK)
+            throw new SnapshotFormatException(String.format("the CMOS index %#x is beyond its 128 bytes", savedIndex));
+        if (seconds < -MAX_OFFSET_SECONDS || seconds > MAX_OFFSET_SECONDS)
+            throw new SnapshotFormatException("the RTC runs " + seconds + " s from host time, more than a guest can set");
+        index = savedIndex;
+        System.arraycopy(savedRam, 0, ram, 0, RAM_SIZE);
+        ram[REG_A] &= (byte) ~A_UIP; // computed on read, never stored (a stored one would never clear)
+        offset = Duration.ofSeconds(seconds, nanos);
     }
 
     private int registerB() {

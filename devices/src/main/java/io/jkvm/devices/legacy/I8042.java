@@ -2,6 +2,10 @@ package io.jkvm.devices.legacy;
 
 import io.jkvm.bus.BusDevice;
 import io.jkvm.bus.InterruptLine;
+import io.jkvm.snapshot.SnapshotFormatException;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import io.jkvm.snapshot.Stateful;
 import java.util.Objects;
 
 /**
@@ -30,8 +34,12 @@ import java.util.Objects;
  * <p>The output buffer raises IRQ 1 (keyboard data, CTR bit 0) or IRQ 12 (AUX data, CTR bit 1) as a
  * level while full; each new byte in the buffer is a new rising edge for the edge-triggered ISA PIC.
  * Commands complete at once, so the input buffer is never full (status IBF = 0). Thread-safe.
+ *
+ * <p>Its saved state is the command byte, the output port, the bytes queued for the output buffer with their
+ * status flags, a command waiting for its data byte, and the keyboard's; a restore drives IRQ 1 and 12 as the
+ * restored output buffer says.
  */
-public final class I8042 {
+public final class I8042 implements Stateful {
     // Status register (read at 0x64).
     private static final int STR_OBF = 0b0000_0001;
     private static final int STR_SYSFLAG = 0b0000_0100; // mirrors CTR bit 2
@@ -213,6 +221,39 @@ public final class I8042 {
         }
         updateIrqs();
         return reset;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.u32(queueCount);
+        for (int i = 0; i < queueCount; i++) out.u16(queue[(queueHead + i) % QUEUE_DEPTH]);
+        out.u8(lastOutput).u8(ctr).u8(outputPort).u32(pendingCommand).bool(lastWriteWasCommand);
+        out.section("keyboard", keyboard);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in) {
+        int count = in.u32InRange("the i8042 output queue length", 0, QUEUE_DEPTH);
+        for (int i = 0; i < count; i++) {
+            int entry = in.u16();
+            if ((entry >>> 8 & ~(STR_AUXDATA | STR_TIMEOUT)) != 0)
+                throw new SnapshotFormatException(String.format("i8042 output byte %#x has status flags it cannot carry", entry));
+            queue[i] = entry;
+        }
+        queueHead = 0;
+        queueCount = count;
+        lastOutput = in.u8();
+        ctr = in.u8();
+        outputPort = in.u8();
+        pendingCommand = in.u32();
+        switch (pendingCommand) {
+            case NO_COMMAND, CMD_WRITE_CTR, CMD_WRITE_OUTPUT_PORT, CMD_KBD_LOOP, CMD_AUX_LOOP, CMD_AUX_SEND -> { }
+            default -> throw new SnapshotFormatException(String.format(
+                    "the i8042 waits for the data of command %#x, which takes none", pendingCommand));
+        }
+        lastWriteWasCommand = in.bool();
+        in.section("keyboard", keyboard);
+        updateIrqs();
     }
 
     private boolean translating() {

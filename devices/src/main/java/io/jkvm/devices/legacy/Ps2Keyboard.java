@@ -1,5 +1,9 @@
 package io.jkvm.devices.legacy;
 
+import io.jkvm.snapshot.SnapshotFormatException;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import io.jkvm.snapshot.Stateful;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
@@ -13,9 +17,10 @@ import java.util.function.IntConsumer;
  *
  * <p>Keys are made in scan-code set 2; with the controller's translation on (CTR bit 6, what Linux
  * leaves), the host reads them in set 1, so the keyboard hands the controller what the host would read.
- * Not thread-safe: the {@link I8042} calls it under its own lock.
+ * Not thread-safe: the {@link I8042} calls it under its own lock. Its saved state: a command waiting for
+ * its parameter byte, and whether it scans.
  */
-final class Ps2Keyboard {
+final class Ps2Keyboard implements Stateful {
     private static final int CMD_SET_LEDS = 0xED;
     private static final int CMD_ECHO = 0xEE;
     private static final int CMD_SCANCODE_SET = 0xF0;
@@ -91,6 +96,22 @@ final class Ps2Keyboard {
             }
             default -> toController.accept(ACK); // commands without a reply of their own
         }
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        out.u32(pendingCommand).bool(scanning);
+    }
+
+    @Override
+    public void restoreState(StateReader in) {
+        pendingCommand = in.u32();
+        switch (pendingCommand) {
+            case NO_COMMAND, CMD_SET_LEDS, CMD_SCANCODE_SET, CMD_SET_REPEAT -> { }
+            default -> throw new SnapshotFormatException(String.format(
+                    "the PS/2 keyboard waits for the parameter of command %#x, which takes none", pendingCommand));
+        }
+        scanning = in.bool();
     }
 
     /** Types Ctrl-Alt-Del; a keyboard whose scanning the host disabled sends nothing. Returns whether it did. */

@@ -1,6 +1,11 @@
 package io.jkvm.devices.legacy;
 
 import io.jkvm.bus.InterruptLine;
+import io.jkvm.snapshot.SnapshotFormatException;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import io.jkvm.snapshot.Stateful;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -27,8 +32,12 @@ import java.util.function.IntConsumer;
  * The character-timeout interrupt (IIR = 0xC4 | 0x08) fires as soon as the RX FIFO holds fewer bytes
  * than the trigger level, since no line time passes here; a guest sees the same as after four idle
  * character times.
+ *
+ * <p>Its saved state is every register, the bytes waiting in the receiver (oldest first) and the pending
+ * THR-empty interrupt; a restore checks each against what the registers can hold and drives INTR as the
+ * restored registers say.
  */
-public final class Uart16550 extends ByteRegisters {
+public final class Uart16550 extends ByteRegisters implements Stateful {
     /** Ports the UART decodes (address lines A0–A2). */
     public static final int PORT_COUNT = 8;
 
@@ -195,6 +204,56 @@ public final class Uart16550 extends ByteRegisters {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        lock.lock();
+        try {
+            byte[] waiting = new byte[rxCount];
+            for (int i = 0; i < rxCount; i++) waiting[i] = rxFifo[(rxHead + i) % FIFO_DEPTH];
+            out.bytes(waiting).u8(rbr).u8(ier).u8(lcr).u8(mcr).u8(scr).u8(dll).u8(dlm).bool(fifosEnabled);
+            out.u8(rxTrigger).u8(lineErrors).u8(modemDeltas).bool(thrEmptyInterrupt);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void restoreState(StateReader in) {
+        lock.lock();
+        try {
+            byte[] waiting = in.bytes();
+            rbr = in.u8();
+            ier = checked("IER", in.u8(), IER_WRITABLE);
+            lcr = in.u8();
+            mcr = checked("MCR", in.u8(), MCR_WRITABLE);
+            scr = in.u8();
+            dll = in.u8();
+            dlm = in.u8();
+            fifosEnabled = in.bool();
+            rxTrigger = in.u8();
+            lineErrors = checked("the line errors", in.u8(), LSR_OE);
+            modemDeltas = checked("the modem status deltas", in.u8(), (MSR_LEVEL_DELTAS | MSR_RI) >>> MSR_DELTA_SHIFT);
+            thrEmptyInterrupt = in.bool();
+            if (waiting.length > rxCapacity())
+                throw new SnapshotFormatException("the UART receiver holds " + waiting.length + " bytes, more than its "
+                        + rxCapacity());
+            if (Arrays.stream(RX_TRIGGER_LEVELS).noneMatch(level -> level == rxTrigger))
+                throw new SnapshotFormatException("the UART receiver trigger level " + rxTrigger + " is none of 1, 4, 8, 14");
+            System.arraycopy(waiting, 0, rxFifo, 0, waiting.length);
+            rxHead = 0;
+            rxCount = waiting.length;
+            updateIntr();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static int checked(String what, int value, int writable) {
+        if ((value & ~writable) != 0)
+            throw new SnapshotFormatException(String.format("the UART's %s %#x has bits the register does not hold", what, value));
+        return value;
     }
 
     private boolean dlab() {

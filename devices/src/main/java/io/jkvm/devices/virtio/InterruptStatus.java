@@ -39,6 +39,15 @@ final class InterruptStatus {
         line.trigger();
     }
 
+    /**
+     * A restored register (a snapshot's): the bits are pending again, and one edge tells the guest so, as
+     * the edge sent with them before the snapshot may not have been handled.
+     */
+    synchronized void restore(int pending) {
+        bits = pending;
+        if (pending != 0) line.trigger();
+    }
+
     /** Device reset: the register reads 0 and events of earlier epochs are dropped. */
     synchronized void reset() {
         epoch++;

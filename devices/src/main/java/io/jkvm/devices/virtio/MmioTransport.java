@@ -4,6 +4,10 @@ import io.jkvm.bus.BusDevice;
 import io.jkvm.bus.InterruptLine;
 import io.jkvm.io.EventFd;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.SnapshotFormatException;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import io.jkvm.snapshot.Stateful;
 
 /**
  * The virtio-mmio register file, version 2 (modern only; virtio 1.2 §4.2.2), in front of a {@link VirtioDevice}.
@@ -25,8 +29,18 @@ import io.jkvm.memory.GuestMemory;
  * <p><b>Errors.</b> Register accesses that are not 32-bit aligned, or to unknown offsets, are ignored (read 0)
  * and logged once. A broken queue or a device failure sets DEVICE_NEEDS_RESET with a configuration-change
  * interrupt (§2.1.2); the VM runs on and the driver may reset the device by writing 0 to Status.
+ *
+ * <p><b>Snapshots.</b> {@link #saveState} needs the transport {@linkplain #pause() paused}: then no request
+ * is in flight (a device finishes every chain it takes within one service), so the registers, each queue's
+ * layout and indices, and the device's own state are all there is. {@link #restoreState} goes into a
+ * transport fresh from construction over the same device configuration, before any vCPU runs: it checks every
+ * value as the registers would have, re-derives what the negotiation set (ring features, the device's
+ * {@link VirtioDevice#activate}), raises an interrupt again if InterruptStatus was not 0, and wakes every
+ * queue of a live device, so ready queues are served (and readiness fds re-armed) as after DRIVER_OK. The I/O
+ * threads may be {@linkplain #start() started} before or after; a paused transport serves after
+ * {@link #resume()}.
  */
-public final class MmioTransport implements BusDevice, AutoCloseable {
+public final class MmioTransport implements BusDevice, AutoCloseable, Stateful {
     /** The size of the register window the machine maps for one device. */
     public static final long WINDOW_SIZE = 0x1000;
     /** Offset of QueueNotify, where the machine places the per-queue ioeventfds. */
@@ -354,6 +368,63 @@ public final class MmioTransport implements BusDevice, AutoCloseable {
             deviceFeaturesSel = driverFeaturesSel = queueSel = 0;
             interrupts.reset();
         }
+    }
+
+    /** The statuses a driver can reach, bit by bit in order (§3.1.1), the device adding DEVICE_NEEDS_RESET last. */
+    private static final int[] REACHABLE_STATUS_STEPS = {DeviceStatus.ACKNOWLEDGE, DeviceStatus.DRIVER,
+            DeviceStatus.FEATURES_OK, DeviceStatus.DRIVER_OK, DeviceStatus.DEVICE_NEEDS_RESET};
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        if (!gate.quiet()) throw new IllegalStateException("pause the transport before saving its state");
+        out.u32(device.deviceId()).u64(device.features());
+        out.u32(status).u32(configGeneration).u32(deviceFeaturesSel).u32(driverFeaturesSel).u64(driverFeatures);
+        out.u32(queueSel).u32(interrupts.read()).u32(queues.length);
+        for (int i = 0; i < queues.length; i++) out.section("queue" + i, queues[i]);
+        out.section("device", device);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in) {
+        int id = in.u32();
+        long offered = in.u64();
+        if (id != device.deviceId() || offered != device.features())
+            throw new SnapshotFormatException(String.format("the snapshot holds virtio device %d with features %#x, "
+                    + "this machine has device %d with features %#x here", id, offered, device.deviceId(), device.features()));
+        int savedStatus = in.u32();
+        configGeneration = in.u32();
+        deviceFeaturesSel = in.u32();
+        driverFeaturesSel = in.u32();
+        driverFeatures = in.u64();
+        queueSel = in.u32();
+        int pending = in.u32();
+        in.u32InRange("the queue count", queues.length, queues.length);
+        checkStatus(savedStatus);
+        if ((pending & ~(INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE)) != 0)
+            throw new SnapshotFormatException(String.format("InterruptStatus %#x has bits virtio-mmio does not define", pending));
+        for (int i = 0; i < queues.length; i++) in.section("queue" + i, queues[i]);
+        in.section("device", device);
+        status = savedStatus;
+        if ((status & DeviceStatus.FEATURES_OK) != 0) for (Virtqueue q : queues) q.setFeatures(driverFeatures);
+        if ((status & DeviceStatus.DRIVER_OK) != 0) {
+            device.activate(driverFeatures);
+            for (EventFd fd : notify) fd.signal();
+        }
+        interrupts.restore(pending);
+    }
+
+    /** A status {@link #writeStatus} could have produced: bits in order, features acceptable once FEATURES_OK. */
+    private void checkStatus(int s) {
+        int expected = 0;
+        for (int step : REACHABLE_STATUS_STEPS) {
+            if ((s & step) == 0) break;
+            expected |= step;
+        }
+        expected |= s & DeviceStatus.FAILED; // the driver may give up at any point
+        boolean featuresWrong = (s & DeviceStatus.FEATURES_OK) != 0 && !featuresAcceptable();
+        if (s != expected || featuresWrong)
+            throw new SnapshotFormatException(String.format("device status %#x with driver features %#x is not one "
+                    + "a driver can reach (virtio 1.2 §3.1.1; device features %#x)", s, driverFeatures, device.features()));
     }
 
     /** Runs on queue {@code index}'s I/O thread after each notification, once the machine is not paused. */

@@ -47,6 +47,16 @@ final class PauseGate {
         }
     }
 
+    /** Whether the gate is paused with no service in flight: what {@link #pause()} returns into. */
+    boolean quiet() {
+        lock.lock();
+        try {
+            return paused && inFlight == 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Lets services run again, the waiting ones first; resuming an open gate changes nothing. */
     void resume() {
         update(() -> paused = false);

@@ -1,5 +1,7 @@
 package io.jkvm.devices.virtio;
 
+import io.jkvm.snapshot.Stateful;
+
 /**
  * A virtio device model: its device ID, features, configuration space and what it does with the buffers
  * of its queues. It knows nothing of MMIO registers or interrupts; {@link MmioTransport} owns those.
@@ -11,8 +13,13 @@ package io.jkvm.devices.virtio;
  * device with several queues sees concurrent calls for different queues, never for the same one.
  * {@link #activate} and {@link #reset} run on a vCPU thread while no chain is in the device's hands (a reset
  * waits for the chain in hand to complete; {@code next()} then returns null until the queue is set up again).
+ *
+ * <p>Its {@linkplain Stateful state} is what the device keeps beyond its queues and the negotiation, saved
+ * and restored by the {@link MmioTransport} while paused; on restore the transport calls {@link #activate}
+ * afterwards for a live device, so what follows from the negotiated features need not be saved. A restore
+ * checks that the device was built from the same configuration (a disk of the same size, the same MAC).
  */
-public interface VirtioDevice extends AutoCloseable {
+public interface VirtioDevice extends AutoCloseable, Stateful {
     /** The device ID of virtio 1.2 §5 (1 = network, 2 = block, 4 = entropy). */
     int deviceId();
 

@@ -1,6 +1,10 @@
 package io.jkvm.devices.virtio;
 
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.SnapshotFormatException;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import io.jkvm.snapshot.Stateful;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -26,8 +30,12 @@ import java.lang.invoke.VarHandle;
  * ({@link #endBatch} tells the transport to schedule another). A reset first
  * {@link #stopAfterChainInHand stops the queue} (no chain is handed out after that) and waits for the chain
  * in the device's hands, if any. Processing allocates nothing: one {@link DescriptorChain} is reused.
+ *
+ * <p>Its {@linkplain Stateful saved state} is the driver's configuration and the device's ring indices; save
+ * it while no chain is in hand (the transport is paused). The ring features come back through
+ * {@link #setFeatures}, from the transport's restored negotiation.
  */
-public final class Virtqueue {
+public final class Virtqueue implements Stateful {
     /** §2.7: the largest Queue Size of a split virtqueue; sizes are powers of two. */
     public static final int MAX_SIZE = 32768;
 
@@ -149,15 +157,8 @@ public final class Virtqueue {
      * guest RAM) and starts the queue at index 0. Returns false, leaving the queue off, if the layout is bad.
      */
     synchronized boolean enable() {
-        boolean valid = size >= 1 && size <= maxSize && Integer.bitCount(size) == 1
-                && (descriptorTable & 0xf) == 0 && (availRing & 0b1) == 0 && (usedRing & 0b11) == 0
-                && memory.contains(descriptorTable, (long) DESCRIPTOR_SIZE * size)
-                && memory.contains(availRing, RING_ENTRIES + 2L * size + 2)
-                && memory.contains(usedRing, RING_ENTRIES + (long) USED_ELEMENT_SIZE * size + 2);
-        if (!valid) {
-            log.warnOnce("queue-layout", String.format(
-                    "rejected queue layout: size %d, descriptors %#x, avail %#x, used %#x",
-                    size, descriptorTable, availRing, usedRing));
+        if (!layoutValid()) {
+            log.warnOnce("queue-layout", "rejected queue layout: " + layout());
             return false;
         }
         ready = true;
@@ -168,6 +169,47 @@ public final class Virtqueue {
         signalledUsed = 0;
         broken = false;
         return true;
+    }
+
+    private boolean layoutValid() {
+        return size >= 1 && size <= maxSize && Integer.bitCount(size) == 1
+                && (descriptorTable & 0xf) == 0 && (availRing & 0b1) == 0 && (usedRing & 0b11) == 0
+                && memory.contains(descriptorTable, (long) DESCRIPTOR_SIZE * size)
+                && memory.contains(availRing, RING_ENTRIES + 2L * size + 2)
+                && memory.contains(usedRing, RING_ENTRIES + (long) USED_ELEMENT_SIZE * size + 2);
+    }
+
+    private String layout() {
+        return String.format("size %d, descriptors %#x, avail %#x, used %#x", size, descriptorTable, availRing, usedRing);
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.u32(size).u64(descriptorTable).u64(availRing).u64(usedRing).bool(ready);
+        out.u16(nextAvail).u16(nextUsed).u16(signalledUsed).bool(broken);
+    }
+
+    /**
+     * Into a queue fresh from construction. A ready queue must have the layout {@link #enable} accepts (size a
+     * power of two up to the maximum, rings aligned and inside guest RAM); a queue not ready keeps whatever the
+     * driver wrote, checked when it enables the queue, as then.
+     */
+    @Override
+    public synchronized void restoreState(StateReader in) {
+        size = in.u32();
+        descriptorTable = in.u64();
+        availRing = in.u64();
+        usedRing = in.u64();
+        ready = in.bool();
+        nextAvail = in.u16();
+        nextUsed = in.u16();
+        signalledUsed = in.u16();
+        broken = in.bool();
+        if (ready && !layoutValid())
+            throw new SnapshotFormatException("a ready queue has a layout the device would refuse (maximum size "
+                    + maxSize + "): " + layout());
+        generation++;
+        batchBudget = size;
     }
 
     /** Device reset: the queue stops and forgets its configuration; call {@link #stopAfterChainInHand} first. */
@@ -261,16 +303,40 @@ public final class Virtqueue {
                 breakQueue("head-index", "available head index " + head + " beyond queue size " + size);
                 return null;
             }
-            ChainFault fault = parse(head);
-            if (fault == null) {
-                inHand = true;
-                chainGeneration = generation;
-                return chain;
-            }
-            log.warnOnce(fault.name(), "malformed descriptor chain at head " + head + ": " + fault);
-            putUsed(head, 0);
+            DescriptorChain taken = take(head);
+            if (taken != null) return taken;
         }
         return null;
+    }
+
+    /** The chain at {@code head}, in hand; or, malformed, returned used and empty (null). */
+    private DescriptorChain take(int head) {
+        ChainFault fault = parse(head);
+        if (fault == null) {
+            inHand = true;
+            chainGeneration = generation;
+            return chain;
+        }
+        log.warnOnce(fault.name(), "malformed descriptor chain at head " + head + ": " + fault);
+        putUsed(head, 0);
+        return null;
+    }
+
+    /**
+     * A chain the device had taken with {@link #next} and still held when its state was saved (a network
+     * device's receive buffers), taken again after the restore from its {@code head}: parsed and checked as
+     * {@code next()} does (guest RAM came back with the snapshot; a restored head is host input), or null when
+     * the queue is not serving, the head is beyond the table, or the chain is malformed now (then it is
+     * returned used and empty). Use it as a chain from {@code next()}.
+     */
+    public synchronized DescriptorChain reclaim(int head) {
+        if (inHand) chainReleased();
+        if (!ready || broken || stopping) return null;
+        if (head < 0 || head >= size) {
+            log.warnOnce("reclaim-head", "restored head index " + head + " beyond queue size " + size + " ignored");
+            return null;
+        }
+        return take(head);
     }
 
     /**

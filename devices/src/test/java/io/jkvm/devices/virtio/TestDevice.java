@@ -1,5 +1,7 @@
 package io.jkvm.devices.virtio;
 
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A minimal device for transport tests: fixed config bytes, completes every chain with its writable length. */
@@ -33,6 +35,8 @@ final class TestDevice implements VirtioDevice {
     @Override public void activate(long negotiatedFeatures) { activatedWith = negotiatedFeatures; }
     @Override public void reset() { resets.incrementAndGet(); }
     @Override public void close() { closed = true; }
+    @Override public void saveState(StateWriter out) { out.section("config", config); }
+    @Override public void restoreState(StateReader in) { in.section("config", config); }
 
     @Override
     public void processQueue(int index, Virtqueue queue) {

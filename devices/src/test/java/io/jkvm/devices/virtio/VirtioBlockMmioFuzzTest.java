@@ -10,6 +10,8 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.jkvm.bus.InterruptLine;
 import io.jkvm.devices.virtio.block.VirtioBlock;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -105,6 +107,8 @@ class VirtioBlockMmioFuzzTest {
         @Override public void activate(long negotiated) { block.activate(negotiated); }
         @Override public void reset() { block.reset(); }
         @Override public void close() { block.close(); }
+        @Override public void saveState(StateWriter out) { block.saveState(out); }
+        @Override public void restoreState(StateReader in) { block.restoreState(in); }
 
         @Override
         public void processQueue(int index, Virtqueue queue) {

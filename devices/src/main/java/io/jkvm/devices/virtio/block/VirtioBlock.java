@@ -9,6 +9,9 @@ import io.jkvm.devices.virtio.Virtqueue;
 import io.jkvm.io.IoVector;
 import io.jkvm.io.RawFile;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.SnapshotFormatException;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -28,6 +31,10 @@ import java.nio.file.Path;
  *
  * <p>The image size must be a multiple of 512 bytes: {@link #open} rejects other sizes rather than hide a
  * partial last sector from the guest.
+ *
+ * <p>Snapshots: a paused transport has no request in flight (each is finished within the service that took
+ * it), and the negotiated features come back through {@link #activate}, so the saved state is only the
+ * capacity, for a restore to refuse a disk of another size. The image's contents are the host's to keep.
  */
 public final class VirtioBlock implements VirtioDevice {
     /** §5: device ID of a block device. */
@@ -191,6 +198,19 @@ public final class VirtioBlock implements VirtioDevice {
     @Override
     public void close() {
         file.close();
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        out.u64(capacity);
+    }
+
+    @Override
+    public void restoreState(StateReader in) {
+        long saved = in.u64();
+        if (saved != capacity)
+            throw new SnapshotFormatException("the snapshot's disk has " + Long.toUnsignedString(saved) + " sectors, "
+                    + file.path() + " has " + capacity);
     }
 
     @Override

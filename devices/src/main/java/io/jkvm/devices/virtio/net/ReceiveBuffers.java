@@ -5,6 +5,9 @@ import io.jkvm.devices.virtio.GuestErrorLog;
 import io.jkvm.devices.virtio.Virtqueue;
 import io.jkvm.io.IoVector;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import io.jkvm.snapshot.Stateful;
 
 /**
  * The receive buffers the device has taken from the receive queue but not yet filled (virtio 1.2 §5.1.6.4):
@@ -14,8 +17,12 @@ import io.jkvm.memory.GuestMemory;
  * is allocated per frame.
  *
  * <p>Used only by the receive queue's I/O thread (and by reset, while that thread does not process the queue).
+ *
+ * <p>Its saved state is the heads of the held chains, in order: the chains themselves are in guest RAM, which
+ * the snapshot restores, and after a restore the first {@link #fill} takes them again from the queue
+ * ({@link Virtqueue#reclaim}), parsed and checked as any chain.
  */
-final class ReceiveBuffers {
+final class ReceiveBuffers implements Stateful {
     private final GuestErrorLog log;
     // Held chains, in the order taken: head index, device-writable bytes, end of their segments.
     private final int[] heads;
@@ -28,10 +35,14 @@ final class ReceiveBuffers {
     private int chains;
     private int segments;
     private long bytes;
+    /** Heads restored from a snapshot, still to be taken again from the queue. */
+    private final int[] restoredHeads;
+    private int restoredCount;
 
     ReceiveBuffers(int maxChains, GuestErrorLog log) {
         this.log = log;
         heads = new int[maxChains];
+        restoredHeads = new int[maxChains];
         capacities = new long[maxChains];
         segmentEnds = new int[maxChains];
         addresses = new long[IoVector.IOV_MAX];
@@ -52,30 +63,40 @@ final class ReceiveBuffers {
      * used and empty; Virtqueue#next already returned those with buffers outside guest RAM.
      */
     boolean fill(Virtqueue queue, long room, boolean mergeable) {
+        for (int i = 0; i < restoredCount; i++) {
+            DescriptorChain chain = queue.reclaim(restoredHeads[i]);
+            if (chain != null) hold(queue, chain);
+        }
+        restoredCount = 0;
         while (mergeable ? bytes < room : chains == 0) {
             if (chains == heads.length) return false; // a queue of tiny buffers: they cannot hold `room`
             DescriptorChain chain = queue.next();
             if (chain == null) return false;
-            if (chain.readableCount() != 0 || chain.writableBytes() < NetHeader.SIZE
-                    || segments + chain.count() > addresses.length) {
-                log.warnOnce("rx-chain", "unusable receive buffer (device-readable, shorter than the header or"
-                        + " too many descriptors) returned empty");
-                queue.complete(0);
-                continue;
-            }
-            for (int i = 0; i < chain.count(); i++) {
-                if (chain.length(i) == 0) continue;
-                addresses[segments] = chain.address(i);
-                lengths[segments] = chain.length(i);
-                segments++;
-            }
-            heads[chains] = chain.head();
-            capacities[chains] = chain.writableBytes();
-            segmentEnds[chains] = segments;
-            chains++;
-            bytes += chain.writableBytes();
+            hold(queue, chain);
         }
         return true;
+    }
+
+    /** Keeps {@code chain}'s buffers, or returns it used and empty if no frame can go into it. */
+    private void hold(Virtqueue queue, DescriptorChain chain) {
+        if (chain.readableCount() != 0 || chain.writableBytes() < NetHeader.SIZE
+                || segments + chain.count() > addresses.length) {
+            log.warnOnce("rx-chain", "unusable receive buffer (device-readable, shorter than the header or"
+                    + " too many descriptors) returned empty");
+            queue.complete(0);
+            return;
+        }
+        for (int i = 0; i < chain.count(); i++) {
+            if (chain.length(i) == 0) continue;
+            addresses[segments] = chain.address(i);
+            lengths[segments] = chain.length(i);
+            segments++;
+        }
+        heads[chains] = chain.head();
+        capacities[chains] = chain.writableBytes();
+        segmentEnds[chains] = segments;
+        chains++;
+        bytes += chain.writableBytes();
     }
 
     /** All held buffers as one iovec list, for one read from the TAP. */
@@ -144,7 +165,20 @@ final class ReceiveBuffers {
 
     /** Device reset: the driver takes its buffers back with the queue (§2.4). */
     void clear() {
-        chains = segments = 0;
+        chains = segments = restoredCount = 0;
         bytes = 0;
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        out.u32(chains);
+        for (int i = 0; i < chains; i++) out.u16(heads[i]);
+    }
+
+    @Override
+    public void restoreState(StateReader in) {
+        int count = in.u32InRange("the count of held receive buffers", 0, restoredHeads.length);
+        for (int i = 0; i < count; i++) restoredHeads[i] = in.u16();
+        restoredCount = count;
     }
 }

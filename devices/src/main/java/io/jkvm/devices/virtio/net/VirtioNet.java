@@ -10,6 +10,8 @@ import io.jkvm.io.FrameChannel;
 import io.jkvm.io.IoVector;
 import io.jkvm.kvm.sys.Tun;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -31,6 +33,11 @@ import java.util.OptionalInt;
  * <p>Offloads: the host stack may hand the guest checksum-partial and TSO frames exactly as far as the driver
  * accepted GUEST_CSUM and GUEST_TSO4/6 (TUNSETOFFLOAD at DRIVER_OK); what the guest sends with CSUM and
  * HOST_TSO4/6 the TAP takes as the header describes.
+ *
+ * <p>Snapshots: the saved state is the receive buffers held (by their heads) and the configuration space, to
+ * check that the device has the same MAC and MTU. The TAP is host state: the machine opens it again, and the
+ * transport's {@link #activate} after the restore sets its offloads; frames the TAP held meanwhile are lost,
+ * as on a real link.
  */
 public final class VirtioNet implements VirtioDevice {
     /** §5: device ID of a network card. */
@@ -159,6 +166,18 @@ public final class VirtioNet implements VirtioDevice {
     @Override
     public void close() {
         channel.close();
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        out.section("config", config);
+        out.section("rx", rx);
+    }
+
+    @Override
+    public void restoreState(StateReader in) {
+        in.section("config", config);
+        in.section("rx", rx);
     }
 
     @Override

@@ -5,12 +5,15 @@ import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.VirtioFeature;
 import io.jkvm.devices.virtio.Virtqueue;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
 import java.security.SecureRandom;
 
 /**
  * A virtio entropy device (virtio 1.2 §5.4): one request queue whose device-writable buffers it fills with
  * bytes from the host's {@link SecureRandom}. It has no feature bits and no configuration space of its own.
  * A chain with buffers outside guest RAM is returned with used length 0; readable buffers are ignored.
+ * It keeps no state of its own: a snapshot holds its queue and nothing else.
  */
 public final class VirtioRng implements VirtioDevice {
     /** §5: device ID of an entropy source. */
@@ -54,6 +57,12 @@ public final class VirtioRng implements VirtioDevice {
     public long readConfig(int offset, int size) {
         return 0;
     }
+
+    @Override
+    public void saveState(StateWriter out) {}
+
+    @Override
+    public void restoreState(StateReader in) {}
 
     @Override
     public void processQueue(int index, Virtqueue queue) {

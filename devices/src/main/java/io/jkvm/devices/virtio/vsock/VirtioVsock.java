@@ -7,6 +7,8 @@ import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.VirtioFeature;
 import io.jkvm.devices.virtio.Virtqueue;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.IntConsumer;
@@ -14,7 +16,7 @@ import java.util.function.IntConsumer;
 /**
  * A virtio socket device (virtio 1.2 §5.10) whose host side is Unix sockets ({@link VsockMuxer}). Three
  * queues: rx (packets for the guest), tx (packets from the guest), event (transport events, which this
- * device never sends: it keeps the buffers). The configuration space is {@code le64 guest_cid}.
+ * device sends only after a snapshot is restored). The configuration space is {@code le64 guest_cid}.
  *
  * <p>tx: every chain is one packet, a 44-byte header and its payload in device-readable buffers; it is used
  * with length 0 once the muxer took it. A packet that is not from the guest's CID to the host's is dropped.
@@ -23,6 +25,11 @@ import java.util.function.IntConsumer;
  * length 0, which Linux drops before it refills the queue.
  * rx chains with device-readable buffers or no room for a header are returned unused (the queue itself
  * returns chains with buffers outside guest RAM).
+ *
+ * <p>Snapshots: connections are not saved (their host ends are sockets of the old process). The saved state is
+ * the configuration space, to check the guest CID; after a restore the device puts
+ * VIRTIO_VSOCK_EVENT_TRANSPORT_RESET in the first buffer of the event queue (§5.10.6.6), on which the driver
+ * drops every connection, as Firecracker does on snapshot load.
  */
 public final class VirtioVsock implements VirtioDevice {
     /** §5: device ID of a socket device. */
@@ -33,12 +40,17 @@ public final class VirtioVsock implements VirtioDevice {
     public static final long MIN_GUEST_CID = 3, MAX_GUEST_CID = 0xffff_fffeL;
     public static final int QUEUE_SIZE = 256;
     private static final int CONFIG_GUEST_CID = 0, CONFIG_SIZE = 8;
+    /** §5.10.6.6 struct virtio_vsock_event: le32 id; VIRTIO_VSOCK_EVENT_TRANSPORT_RESET = 0. */
+    private static final int EVENT_SIZE = 4, EVENT_TRANSPORT_RESET = 0;
+    private static final byte[] TRANSPORT_RESET_EVENT = {EVENT_TRANSPORT_RESET, 0, 0, 0};
 
     private final long guestCid;
     private final VsockMuxer muxer;
     private final ConfigSpace config = new ConfigSpace(CONFIG_SIZE);
     private final GuestErrorLog log;
     private final VsockHeader txHeader = new VsockHeader();
+    /** A restore happened and the driver has not yet been sent TRANSPORT_RESET. */
+    private volatile boolean transportResetDue;
     private volatile IntConsumer serviceQueue = q -> { };
 
     private VirtioVsock(long guestCid, Path udsPath) throws IOException {
@@ -101,7 +113,24 @@ public final class VirtioVsock implements VirtioDevice {
         switch (index) {
             case RX_QUEUE -> fillRx(queue);
             case TX_QUEUE -> drainTx(queue);
-            default -> { } // EVENT_QUEUE: VIRTIO_VSOCK_EVENT_TRANSPORT_RESET is only sent after migration
+            default -> sendTransportResetIfDue(queue);
+        }
+    }
+
+    /** The event after a restore, into the first event buffer that holds it (others go back unused). */
+    private void sendTransportResetIfDue(Virtqueue queue) {
+        GuestMemory memory = queue.memory();
+        while (transportResetDue) {
+            DescriptorChain chain = queue.next();
+            if (chain == null) return; // the driver's next event buffer will take it
+            if (chain.readableCount() > 0 || chain.writableBytes() < EVENT_SIZE) {
+                log.warnOnce("event-chain", "event chain that cannot take an event returned unused");
+                queue.complete(0);
+                continue;
+            }
+            chain.writeWritable(memory, 0, TRANSPORT_RESET_EVENT, EVENT_SIZE);
+            queue.complete(EVENT_SIZE);
+            transportResetDue = false;
         }
     }
 
@@ -137,7 +166,19 @@ public final class VirtioVsock implements VirtioDevice {
 
     @Override
     public void reset() {
+        transportResetDue = false; // a reset device has no connections for the driver to drop
         muxer.reset();
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        out.section("config", config);
+    }
+
+    @Override
+    public void restoreState(StateReader in) {
+        in.section("config", config);
+        transportResetDue = true;
     }
 
     @Override
