@@ -102,8 +102,7 @@ public final class BootCache {
         if (parts.init().isPresent())
             throw new IllegalArgumentException("with the boot cache the command is given apart, not after -- on the command line");
         ConsoleCommandLine.encode(Instant.now(), command); // too long: refused before anything starts
-        MachineConfig boot = config.withCmdline((parts.kernel() + " " + Initramfs.COMMAND_FROM_VARIABLE + "="
-                + Initramfs.COMMAND_FROM_CONSOLE).strip());
+        MachineConfig boot = commandFromConsole(config);
         BootCacheKey key = BootCacheKey.of(boot);
         Optional<Machine> restored = restore(boot, key, serialOut, exitTrace);
         if (restored.isPresent()) {
@@ -122,6 +121,11 @@ public final class BootCache {
             type(machine, command);
             entry.ifPresent(e -> publish(e, key));
         }));
+    }
+
+    /** The machine {@code config} describes, with an /init that takes its command from the console. */
+    static MachineConfig commandFromConsole(MachineConfig config) {
+        return config.withCmdline((config.cmdline() + " " + Initramfs.COMMAND_FROM_VARIABLE + "=" + Initramfs.COMMAND_FROM_CONSOLE).strip());
     }
 
     /** {@link #start} the machine, run it until it ends, close it, and return how it ended. */
