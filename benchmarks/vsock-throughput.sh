@@ -21,8 +21,9 @@ cache=${JKVM_CACHE:-$HOME/.cache/jkvm}
 mib=${MIB:-256}
 jar=$root/api/target/jkvm.jar
 work=$(mktemp -d)
-# The script's own status survives the clean-up (waiting for the killed VM would otherwise set it to 143).
-trap 'status=$?; kill "$vm" 2>/dev/null; wait "$vm" 2>/dev/null; rm -rf "$work"; exit $status' EXIT
+# The script's own status survives the clean-up: errexit holds in the trap too, so the wait for the killed
+# VM (status 143) must not end it.
+trap 'status=$?; kill "$vm" 2>/dev/null; wait "$vm" 2>/dev/null || true; rm -rf "$work"; exit $status' EXIT
 
 java -jar "$jar" initramfs --busybox "$cache/guest/busybox" --agent "$cache/guest/jkvm-agent" "$work/initramfs.cpio"
 java -jar "$jar" run --kernel "$cache/guest/vmlinux" --initrd "$work/initramfs.cpio" --vsock cid=3,uds="$work/v.sock" \

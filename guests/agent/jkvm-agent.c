@@ -5,6 +5,10 @@
  * sessions run side by side. A session reads the request (argv, environment), starts the command with
  * pipes for stdin, stdout and stderr, then relays: stdin frames from the host into the command, its output
  * back as frames, and at the end its exit status. Static, libc only: it runs from jkvm's busybox initramfs.
+ *
+ * `jkvm-agent connect PORT` is the other direction: a connection from the guest to the host (CID 2) on
+ * PORT, which jkvm's hybrid vsock forwards to the Unix socket `<uds>_PORT`; stdin goes to it, what comes
+ * back goes to stdout.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -197,7 +201,52 @@ static int session(int sock) {
     return 0;
 }
 
+/*
+ * `connect PORT`: copies stdin to the host and the host's bytes to stdout. At the end of stdin it shuts the
+ * sending side (the host sees end of stream and may still answer); it ends when the host ends its side.
+ * Writes block: a host that neither reads nor ends its side stalls it, as it would any simple relay.
+ */
+static int connect_to_host(unsigned port) {
+    struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_port = port, .svm_cid = VMADDR_CID_HOST};
+    int sock = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        fprintf(stderr, "jkvm-agent: connect to host port %u: %s\n", port, strerror(errno));
+        return 1;
+    }
+    static char buf[MAX_FRAME];
+    int stdin_open = 1;
+    for (;;) {
+        struct pollfd fds[2] = {{stdin_open ? 0 : -1, POLLIN, 0}, {sock, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return 1;
+        }
+        if (fds[0].revents) {
+            ssize_t r = read(0, buf, sizeof buf);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) {
+                shutdown(sock, SHUT_WR);
+                stdin_open = 0;
+            } else if (write_full(sock, buf, (size_t)r) < 0) {
+                perror("jkvm-agent: send to host");
+                return 1;
+            }
+        }
+        if (fds[1].revents) {
+            ssize_t r = read(sock, buf, sizeof buf);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) {
+                perror("jkvm-agent: receive from host");
+                return 1;
+            }
+            if (r == 0) return 0; /* the host ended its side */
+            if (write_full(1, buf, (size_t)r) < 0) return 1;
+        }
+    }
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "connect") == 0) return connect_to_host((unsigned)strtoul(argv[2], NULL, 10));
     unsigned port = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : DEFAULT_PORT;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGCHLD, SIG_IGN); /* session processes are reaped by the kernel */

@@ -7,6 +7,7 @@ import io.jkvm.api.ApiTypes.MachineConfiguration;
 import io.jkvm.api.ApiTypes.NetworkInterface;
 import io.jkvm.api.ApiTypes.Vm;
 import io.jkvm.api.ApiTypes.Vsock;
+import io.jkvm.boot.Version;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -73,6 +74,7 @@ final class ApiHandler extends Handler.Abstract {
             case "GET /" -> { return vmm.describe(); }
             case "GET /version" -> { return new ApiTypes.FirecrackerVersion(Version.jkvm()); }
             case "GET /machine-config" -> { return vmm.machineConfig(); }
+            case "GET /metrics" -> { return vmm.metricsNow(); }
             case "PUT /boot-source" -> vmm.putBootSource(body(request, BootSource.class));
             case "PUT /machine-config" -> vmm.putMachineConfig(body(request, MachineConfiguration.class));
             case "PUT /drives/{id}" -> vmm.putDrive(id, body(request, Drive.class));

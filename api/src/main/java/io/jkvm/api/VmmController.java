@@ -6,6 +6,7 @@ import io.jkvm.api.ApiTypes.InstanceActionInfo;
 import io.jkvm.api.ApiTypes.InstanceInfo;
 import io.jkvm.api.ApiTypes.MachineConfiguration;
 import io.jkvm.api.ApiTypes.Vm;
+import io.jkvm.boot.Version;
 import io.jkvm.boot.loader.BootException;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
@@ -19,7 +20,7 @@ import io.jkvm.snapshot.SnapshotFormatException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
@@ -56,7 +57,7 @@ public final class VmmController {
      * @param serialOut where the guest's serial console goes
      */
     public VmmController(String id, IntConsumer serialOut) {
-        this(id, serialOut, Snapshotter.UNAVAILABLE);
+        this(id, serialOut, Snapshotter.MACHINE);
     }
 
     /** @param snapshotter what takes and restores snapshots of the machine */
@@ -125,7 +126,7 @@ public final class VmmController {
 
     public synchronized void putMetrics(ApiTypes.Metrics body) {
         if (metrics != null) throw new ApiFault("Reinitialization of metrics not allowed.");
-        metrics = MetricsFile.open(body.metricsPath(), this::exitStats);
+        metrics = MetricsFile.open(body.metricsPath(), this::startedMachine);
         recordLatencies();
     }
 
@@ -134,8 +135,16 @@ public final class VmmController {
         if (metrics != null && machine != null) machine.exitStats().forEach(ExitStats::latencies);
     }
 
-    private synchronized List<ExitStats> exitStats() {
-        return machine == null ? List.of() : machine.exitStats();
+    private synchronized Machine startedMachine() {
+        return machine;
+    }
+
+    /**
+     * GET /metrics (jkvm's, for {@code jkvm info}; Firecracker only writes them to a file): the counts a
+     * metrics line has now, without the latency percentiles, which belong to the metrics file's intervals.
+     */
+    public synchronized Map<String, Object> metricsNow() {
+        return MetricsFile.snapshot(machine, false);
     }
 
     public synchronized void action(InstanceActionInfo action) {

@@ -14,8 +14,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code jkvm info ID}: one JSON object with the registry entry, GET / and GET /machine-config. */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Shows a running VM: its registry entry, state and machine configuration.")
+/** {@code jkvm info ID}: one JSON object with the registry entry, GET /, GET /machine-config and GET /metrics. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Shows a running VM: its registry entry, state, machine configuration and metrics.")
 final class InfoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin VmId vm;
@@ -28,6 +29,7 @@ final class InfoCommand implements Callable<Integer> {
         try (ApiClient api = new ApiClient(Path.of(entry.apiSocket()))) {
             info.put("instance", api.get("/", ApiTypes.InstanceInfo.class));
             info.put("machine-config", api.get("/machine-config", ApiTypes.MachineConfiguration.class));
+            info.put("metrics", api.get("/metrics", Map.class));
         }
         spec.commandLine().getOut().println(new String(Json.write(info), StandardCharsets.UTF_8));
         return ExitCode.OK;

@@ -52,7 +52,7 @@ public final class Main {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"jkvm " + io.jkvm.api.Version.jkvm()};
+            return new String[] {"jkvm " + io.jkvm.boot.Version.jkvm()};
         }
     }
 }

@@ -238,7 +238,11 @@ final class RunCommand implements Callable<Integer> {
         }
         if (exitStats) {
             List<ExitStats> stats = machine.exitStats();
-            for (int i = 0; i < stats.size(); i++) err.println("vcpu " + i + ":\n" + stats.get(i).format());
+            for (int i = 0; i < stats.size(); i++) {
+                err.print("vcpu " + i + ":\n" + stats.get(i).format());
+                machine.exitsPerDevice(stats.get(i)).forEach((device, n) -> err.printf("  %-24s %12d%n", device, n));
+            }
+            machine.deviceCounters().forEach((device, counters) -> err.println(device + ": " + counters));
         }
         long dropped = machine.droppedConsoleBytes();
         if (dropped > 0) err.println("jkvm: " + dropped + " bytes of guest console output dropped (the console was not being read)");

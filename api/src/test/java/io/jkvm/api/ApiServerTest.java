@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jkvm.api.ApiClient.Reply;
+import io.jkvm.boot.Version;
 import io.jkvm.boot.loader.TestImages;
 import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.NetSpec;
@@ -340,7 +341,11 @@ class ApiServerTest {
         assertNoContent(client.send("PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}"));
         List<String> lines = Files.readAllLines(file);
         assertEquals(1, lines.size());
-        assertTrue(lines.get(0).matches("\\{\"utc_timestamp_ms\":\\d+,\"vcpus\":\\[]}"), lines.get(0));
+        assertTrue(lines.get(0).matches("\\{\"utc_timestamp_ms\":\\d+,\"vcpus\":\\[],\"devices\":\\{}}"), lines.get(0));
+        Reply now = client.send("GET", "/metrics", null); // jkvm's: the same counts, for jkvm info
+        assertEquals(200, now.status(), now.body());
+        assertTrue(now.body().matches("\\{\"utc_timestamp_ms\":\\d+,\"vcpus\":\\[],\"devices\":\\{}}"), now.body());
+        assertEquals(1, Files.readAllLines(file).size(), "GET /metrics writes no line");
     }
 
     @Test

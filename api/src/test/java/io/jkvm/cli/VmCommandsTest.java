@@ -54,6 +54,7 @@ class VmCommandsTest {
             assertEquals(0, info.code(), info.err());
             assertTrue(info.out().contains("\"instance\":{\"id\":\"cli-test\",\"state\":\"Not started\""), info.out());
             assertTrue(info.out().contains("\"machine-config\":{\"vcpu_count\":1,\"mem_size_mib\":128"), info.out());
+            assertTrue(info.out().matches("(?s).*\"metrics\":\\{\"utc_timestamp_ms\":\\d+,\"vcpus\":\\[],\"devices\":\\{}}.*"), info.out());
 
             Result pause = jkvm("pause", "cli-test");
             assertEquals(ExitCode.BAD_INPUT, pause.code());

@@ -9,10 +9,16 @@ import java.util.Arrays;
  * both are counted.
  */
 public final class Bus {
-    private record Entry(long base, long length, BusDevice device) {}
+    /** A device's range on this bus: {@code [base, base+length)}. */
+    public record Range(long base, long length, BusDevice device) {
+        /** The device's name with its base, for a bus of many alike devices: {@code virtio-blk@0xd0000000}. */
+        public String nameAtBase() {
+            return String.format("%s@%#x", device.name(), base);
+        }
+    }
 
     private final String name;
-    private volatile Entry[] entries = new Entry[0];
+    private volatile Range[] entries = new Range[0];
     private long unclaimedReads;
     private long unclaimedWrites;
 
@@ -28,24 +34,25 @@ public final class Bus {
     public synchronized void register(long base, long length, BusDevice device) {
         if (length <= 0 || base + length < base)
             throw new IllegalArgumentException(String.format("%s: bad range [%#x, +%#x)", name, base, length));
-        for (Entry e : entries) {
+        for (Range e : entries) {
             if (base < e.base + e.length && e.base < base + length)
                 throw new IllegalArgumentException(String.format(
                         "%s: [%#x, +%#x) overlaps [%#x, +%#x) of %s", name, base, length, e.base, e.length,
                         e.device.getClass().getSimpleName()));
         }
-        Entry[] next = Arrays.copyOf(entries, entries.length + 1);
-        next[entries.length] = new Entry(base, length, device);
+        Range[] next = Arrays.copyOf(entries, entries.length + 1);
+        next[entries.length] = new Range(base, length, device);
         Arrays.sort(next, (a, b) -> Long.compareUnsigned(a.base, b.base));
         entries = next;
     }
 
-    private Entry find(long address) {
-        Entry[] es = entries;
+    /** The range that holds {@code address}, or null. */
+    public Range find(long address) {
+        Range[] es = entries;
         int lo = 0, hi = es.length - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            Entry e = es[mid];
+            Range e = es[mid];
             if (Long.compareUnsigned(address, e.base) < 0) hi = mid - 1;
             else if (Long.compareUnsigned(address - e.base, e.length) >= 0) lo = mid + 1;
             else return e;
@@ -55,7 +62,7 @@ public final class Bus {
 
     /** The value a {@code size}-byte read at {@code address} returns. */
     public long read(long address, int size) {
-        Entry e = find(address);
+        Range e = find(address);
         if (e == null) {
             unclaimedReads++;
             return size >= 8 ? -1L : (1L << (size * 8)) - 1;
@@ -64,18 +71,12 @@ public final class Bus {
     }
 
     public void write(long address, int size, long value) {
-        Entry e = find(address);
+        Range e = find(address);
         if (e == null) {
             unclaimedWrites++;
             return;
         }
         e.device.write(address - e.base, size, value);
-    }
-
-    /** What {@code address} is, for people reading a trace: {@code Uart16550@0x3f8 +0x5}, or {@code no device}. */
-    public String describe(long address) {
-        Entry e = find(address);
-        return e == null ? "no device" : String.format("%s@%#x +%#x", e.device.getClass().getSimpleName(), e.base, address - e.base);
     }
 
     public long unclaimedReads() {

@@ -142,7 +142,7 @@ public final class Kvm implements AutoCloseable {
     /** KVM_CREATE_VM (machine type 0); the VM is closed with this Kvm unless closed before. */
     public synchronized Vm createVm() {
         int vmFd = KvmIoctl.KVM_CREATE_VM.call(fd, 0);
-        Vm vm = new Vm(vmFd, vcpuMmapSize(), this::forget);
+        Vm vm = new Vm(this, vmFd, vcpuMmapSize(), this::forget);
         vms.push(vm);
         return vm;
     }

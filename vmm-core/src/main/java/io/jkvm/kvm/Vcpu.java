@@ -17,6 +17,7 @@ import java.util.function.Consumer;
  * The getters and setters allocate (set-up and dumps); {@link #run()} and the exit-path helpers do not.
  */
 public final class Vcpu implements AutoCloseable {
+    private final Vm vm;
     private final int id;
     private final int fd;
     private final Mapping runMapping;
@@ -27,7 +28,8 @@ public final class Vcpu implements AutoCloseable {
     private final ByteBuffer exitEvents = Structs.allocate(KvmStructs.VcpuEvents.SIZE);
     private boolean closed;
 
-    Vcpu(int id, int fd, int mmapSize, Consumer<Vcpu> onClose) {
+    Vcpu(Vm vm, int id, int fd, int mmapSize, Consumer<Vcpu> onClose) {
+        this.vm = vm;
         this.id = id;
         this.fd = fd;
         try {
@@ -42,6 +44,11 @@ public final class Vcpu implements AutoCloseable {
 
     public int id() {
         return id;
+    }
+
+    /** The VM this vCPU belongs to. */
+    Vm vm() {
+        return vm;
     }
 
     /** The in-place view of this vCPU's kvm_run. */
@@ -100,16 +107,29 @@ public final class Vcpu implements AutoCloseable {
 
     /** KVM_GET_MSRS of the given MSR indices; throws naming the first MSR KVM could not read. */
     public List<MsrEntry> getMsrs(int... indices) {
+        List<MsrEntry> entries = new ArrayList<>(indices.length);
+        int read = readMsrs(indices, entries);
+        if (read < indices.length)
+            throw new IllegalStateException(String.format("KVM_GET_MSRS failed at MSR %#x", indices[read]));
+        return entries;
+    }
+
+    /**
+     * KVM_GET_MSRS: appends the MSRs KVM read to {@code into} and returns how many that was; KVM stops at
+     * the first MSR it cannot read (api.rst KVM_GET_MSRS). At most {@link #MAX_MSRS_PER_CALL} at once.
+     */
+    int readMsrs(int[] indices, List<MsrEntry> into) {
+        if (indices.length > MAX_MSRS_PER_CALL) throw new IllegalArgumentException(indices.length + " MSRs in one KVM_GET_MSRS");
         ByteBuffer b = msrs(indices.length);
         for (int i = 0; i < indices.length; i++) b.putInt(msrEntry(i) + KvmStructs.MsrEntry.INDEX, indices[i]);
         int read = KvmIoctl.KVM_GET_MSRS.call(fd, Structs.address(b));
-        if (read < indices.length)
-            throw new IllegalStateException(String.format("KVM_GET_MSRS failed at MSR %#x", indices[read]));
-        List<MsrEntry> entries = new ArrayList<>(indices.length);
-        for (int i = 0; i < indices.length; i++)
-            entries.add(new MsrEntry(indices[i], b.getLong(msrEntry(i) + KvmStructs.MsrEntry.DATA)));
-        return entries;
+        for (int i = 0; i < read; i++)
+            into.add(new MsrEntry(indices[i], b.getLong(msrEntry(i) + KvmStructs.MsrEntry.DATA)));
+        return read;
     }
+
+    /** KVM_GET_MSRS and KVM_SET_MSRS refuse nmsrs >= MAX_IO_MSRS (256, arch/x86/kvm/x86.c) with E2BIG. */
+    static final int MAX_MSRS_PER_CALL = 255;
 
     /** KVM_SET_MSRS; throws naming the first MSR KVM refused. */
     public void setMsrs(List<MsrEntry> entries) {
@@ -156,6 +176,59 @@ public final class Vcpu implements AutoCloseable {
     /** KVM_GET_CPUID2: the CPUID leaves last set. */
     public List<CpuidEntry> getCpuid2() {
         return Kvm.getCpuid2(fd, KvmIoctl.KVM_GET_CPUID2);
+    }
+
+    /** A state ioctl's struct, as the raw bytes KVM filled in (snapshots: the UAPI layout is the format). */
+    byte[] getState(KvmIoctl ioctl, int size) {
+        byte[] state = new byte[size];
+        getStruct(ioctl, size).get(0, state);
+        return state;
+    }
+
+    /** A state ioctl given raw struct bytes, as {@link #getState} returned them. */
+    void setState(KvmIoctl ioctl, byte[] state) {
+        setStruct(ioctl, state.length, b -> b.put(0, state));
+    }
+
+    /** KVM_GET_TSC_KHZ: the guest's TSC frequency in kHz. */
+    int tscKhz() {
+        return KvmIoctl.KVM_GET_TSC_KHZ.call(fd, 0);
+    }
+
+    /** KVM_SET_TSC_KHZ (needs KVM_CAP_TSC_CONTROL): KVM scales the guest's TSC to {@code khz}. */
+    void setTscKhz(int khz) {
+        KvmIoctl.KVM_SET_TSC_KHZ.call(fd, khz);
+    }
+
+    /**
+     * Whether the vCPU has the KVM_VCPU_TSC_OFFSET attribute (Documentation/virt/kvm/devices/vcpu.rst,
+     * "GROUP: KVM_VCPU_TSC_CTRL", Linux 5.16+):
+     * the offset KVM adds to the (scaled) host TSC to give the guest's, read and written as it is, without
+     * the TSC synchronisation heuristics that a write of IA32_TSC goes through.
+     */
+    boolean hasTscOffset() {
+        ByteBuffer b = tscOffsetAttr(null);
+        return KvmIoctl.KVM_HAS_DEVICE_ATTR.invoke(fd, Structs.address(b)) >= 0;
+    }
+
+    long tscOffset() {
+        ByteBuffer value = Structs.allocate(Long.BYTES);
+        KvmIoctl.KVM_GET_DEVICE_ATTR.call(fd, Structs.address(tscOffsetAttr(value)));
+        return value.getLong(0);
+    }
+
+    void setTscOffset(long offset) {
+        ByteBuffer value = Structs.allocate(Long.BYTES).putLong(0, offset);
+        KvmIoctl.KVM_SET_DEVICE_ATTR.call(fd, Structs.address(tscOffsetAttr(value)));
+    }
+
+    /** A struct kvm_device_attr naming KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET, its value at {@code value}. */
+    private static ByteBuffer tscOffsetAttr(ByteBuffer value) {
+        ByteBuffer b = Structs.allocate(KvmStructs.DeviceAttr.SIZE);
+        b.putInt(KvmStructs.DeviceAttr.GROUP, KvmStructs.DeviceAttr.VCPU_TSC_CTRL)
+                .putLong(KvmStructs.DeviceAttr.ATTR, KvmStructs.DeviceAttr.VCPU_TSC_OFFSET)
+                .putLong(KvmStructs.DeviceAttr.ADDR, value == null ? 0 : Structs.address(value));
+        return b;
     }
 
     public LapicState getLapic() {

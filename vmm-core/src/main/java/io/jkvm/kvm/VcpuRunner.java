@@ -12,8 +12,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * allocated per exit. {@link #stop()} and {@link #pause()} kick the thread out of KVM_RUN even while the
  * guest is halted in the kernel, with immediate_exit and a real-time signal ({@link ThreadKick}), never a
  * JVM signal. A paused loop parks its thread on a condition (no CPU) until {@link #resume()} or
- * {@link #stop()}; an exit being handled when the pause comes is finished first, and the instruction it
- * belongs to completes on the next KVM_RUN after the resume.
+ * {@link #stop()}. An exit being handled when the pause comes is finished first, and so is the instruction
+ * it belongs to: before parking, the loop enters KVM_RUN once more with immediate_exit set, which completes
+ * the I/O or MMIO in flight without entering the guest (api.rst, KVM_RUN: the pending state of such an
+ * operation is not visible to userspace, so re-enter "with the immediate_exit field set to complete pending
+ * operations without allowing any further instructions to be executed"). A parked vCPU's state is whole:
+ * it may be saved ({@link VcpuState}) from another thread until {@link #resume()}.
  */
 public final class VcpuRunner {
     private final RunLoopVcpu vcpu;
@@ -105,10 +109,8 @@ public final class VcpuRunner {
     private RunOutcome loop(ThreadKick k) {
         KvmRun run = vcpu.kvmRun();
         while (!stopRequested) {
-            if (pauseRequested) {
-                park();
-                continue;
-            }
+            // Paused: KVM_RUN completes what is in flight, then returns EINTR instead of entering the guest.
+            if (pauseRequested) run.setImmediateExit(true);
             long entered = System.nanoTime();
             boolean exited = vcpu.run();
             long left = System.nanoTime();
@@ -118,6 +120,7 @@ public final class VcpuRunner {
                 k.drain();
                 run.setImmediateExit(false);
                 stats.recordExit(ExitReason.INTR, System.nanoTime() - left);
+                if (pauseRequested) park();
                 continue;
             }
             ExitReason reason = run.exitReason();

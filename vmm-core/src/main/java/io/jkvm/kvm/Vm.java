@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A VM fd (api.rst §4 "vm ioctls"). It owns its vCPUs and closes them, newest first, before its own fd.
@@ -24,17 +25,28 @@ public final class Vm implements AutoCloseable {
      */
     public static final long MAX_SLOT_BYTES = ((1L << 31) - 1) * 4096;
 
+    private final Kvm kvm;
     private final int fd;
     private final int vcpuMmapSize;
     private final Consumer<Vm> onClose;
     private final Deque<Vcpu> vcpus = new ArrayDeque<>();
     private int nextSlot;
     private boolean closed;
+    /** The MSRs a vCPU state holds: KVM's list less those KVM_GET_MSRS cannot read; found by the first save. */
+    private int[] msrsToSave;
+    /** The guest TSC's one shift for every vCPU of a restored VM (see {@link TscShift}). */
+    final TscShift tscShift = new TscShift();
 
-    Vm(int fd, int vcpuMmapSize, Consumer<Vm> onClose) {
+    Vm(Kvm kvm, int fd, int vcpuMmapSize, Consumer<Vm> onClose) {
+        this.kvm = kvm;
         this.fd = fd;
         this.vcpuMmapSize = vcpuMmapSize;
         this.onClose = onClose;
+    }
+
+    /** The /dev/kvm this VM was created from. */
+    Kvm kvm() {
+        return kvm;
     }
 
     /** KVM_SET_USER_MEMORY_REGION: one memory slot per region of {@code memory}. */
@@ -72,6 +84,63 @@ public final class Vm implements AutoCloseable {
         ByteBuffer b = Structs.allocate(KvmStructs.PitConfig.SIZE);
         b.putInt(KvmStructs.PitConfig.FLAGS, KvmStructs.PitConfig.SPEAKER_DUMMY);
         KvmIoctl.KVM_CREATE_PIT2.call(fd, Structs.address(b));
+    }
+
+    /** KVM_GET_IRQCHIP: the raw state of in-kernel interrupt controller {@code chipId} (KvmStructs.Irqchip). */
+    byte[] getIrqchip(int chipId) {
+        ByteBuffer b = Structs.allocate(KvmStructs.Irqchip.SIZE);
+        b.putInt(KvmStructs.Irqchip.CHIP_ID, chipId);
+        KvmIoctl.KVM_GET_IRQCHIP.call(fd, Structs.address(b));
+        return bytes(b);
+    }
+
+    /** KVM_SET_IRQCHIP with raw state as {@link #getIrqchip} returned it (its chip id included). */
+    void setIrqchip(byte[] state) {
+        KvmIoctl.KVM_SET_IRQCHIP.call(fd, Structs.address(direct(state)));
+    }
+
+    /** KVM_GET_PIT2: the raw struct kvm_pit_state2. */
+    byte[] getPit2() {
+        ByteBuffer b = Structs.allocate(KvmStructs.PitState2.SIZE);
+        KvmIoctl.KVM_GET_PIT2.call(fd, Structs.address(b));
+        return bytes(b);
+    }
+
+    void setPit2(byte[] state) {
+        KvmIoctl.KVM_SET_PIT2.call(fd, Structs.address(direct(state)));
+    }
+
+    /** KVM_GET_CLOCK: the VM's kvmclock in nanoseconds. */
+    long getClock() {
+        ByteBuffer b = Structs.allocate(KvmStructs.ClockData.SIZE);
+        KvmIoctl.KVM_GET_CLOCK.call(fd, Structs.address(b));
+        return b.getLong(KvmStructs.ClockData.CLOCK);
+    }
+
+    /**
+     * KVM_SET_CLOCK with flags 0: kvmclock reads {@code nanos} now and runs on from there (api.rst: without
+     * KVM_CLOCK_REALTIME the host's wall-clock time since the save is not added).
+     */
+    void setClock(long nanos) {
+        ByteBuffer b = Structs.allocate(KvmStructs.ClockData.SIZE);
+        b.putLong(KvmStructs.ClockData.CLOCK, nanos);
+        KvmIoctl.KVM_SET_CLOCK.call(fd, Structs.address(b));
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.capacity()];
+        b.get(0, out);
+        return out;
+    }
+
+    private static ByteBuffer direct(byte[] state) {
+        return Structs.allocate(state.length).put(0, state);
+    }
+
+    /** The MSR indices vCPU states of this VM hold, found once by {@code discover}. */
+    synchronized int[] msrsToSave(Supplier<int[]> discover) {
+        if (msrsToSave == null) msrsToSave = discover.get();
+        return msrsToSave;
     }
 
     /** KVM_IRQ_LINE: drives GSI {@code gsi} of the in-kernel irqchip to {@code level}. */
@@ -125,7 +194,7 @@ public final class Vm implements AutoCloseable {
     /** KVM_CREATE_VCPU with APIC id {@code id}; the vCPU is closed with this VM unless closed before. */
     public synchronized Vcpu createVcpu(int id) {
         int vcpuFd = KvmIoctl.KVM_CREATE_VCPU.call(fd, id);
-        Vcpu vcpu = new Vcpu(id, vcpuFd, vcpuMmapSize, this::forget);
+        Vcpu vcpu = new Vcpu(this, id, vcpuFd, vcpuMmapSize, this::forget);
         vcpus.push(vcpu);
         return vcpu;
     }

@@ -1,21 +1,38 @@
 package io.jkvm.memory;
 
+import io.jkvm.kvm.sys.LibC;
 import io.jkvm.kvm.sys.Mapping;
 import io.jkvm.kvm.sys.Native;
+import io.jkvm.kvm.sys.NativeException;
 import io.jkvm.kvm.sys.RawMemory;
+import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Guest RAM: anonymous host mappings placed at guest-physical addresses, possibly with holes and above
  * 4 GiB. This is the one place where guest-controlled addresses are bounds-checked: every access names a
  * guest-physical range, and a range that is not wholly inside one region throws
  * {@link GuestMemoryException} before any host memory is touched. Accessors allocate nothing.
+ * <p>
+ * A snapshot saves it to one raw file ({@link #saveTo}): the regions one after the other in address order,
+ * each at a page-aligned offset, zero pages left as holes. {@link #mapPrivate} maps such a file back.
  */
 public final class GuestMemory implements AutoCloseable {
+    private static final int PAGE = 4096;
+    /** The most bytes one buffer view covers while saving (a ByteBuffer is int-indexed). */
+    private static final int SAVE_CHUNK = 1 << 30;
+
     private final GuestRegion[] regions;
     private final Mapping[] mappings;
 
@@ -29,6 +46,39 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Maps anonymous memory for each range. Ranges must be page-aligned and must not overlap. */
     public static GuestMemory allocate(List<Range> ranges) {
+        return map(sorted(ranges), r -> Mapping.anonymous(r.size()));
+    }
+
+    /**
+     * Guest RAM restored from {@code file}, a file {@link #saveTo} wrote for the same {@code ranges}: each
+     * region a private copy-on-write mapping of the file at its offset ({@link Mapping#privateFile}), so
+     * pages load on first touch, guest writes never reach the file, and restoring takes the same time for
+     * any RAM size. The file must be exactly as large as the ranges together.
+     */
+    public static GuestMemory mapPrivate(Path file, List<Range> ranges) throws IOException {
+        List<Range> sorted = sorted(ranges);
+        long expected = sorted.stream().mapToLong(Range::size).sum();
+        long actual = Files.size(file);
+        if (actual != expected)
+            throw new IOException(file + " holds " + actual + " bytes of guest memory; the memory layout needs " + expected);
+        int fd = LibC.INSTANCE.open(file.toString(), Native.O_RDONLY | Native.O_CLOEXEC, 0);
+        if (fd < 0) throw new IOException("cannot open " + file + ": " + Native.strerror(Native.errno()));
+        try {
+            long[] offset = {0};
+            return map(sorted, r -> {
+                Mapping m = Mapping.privateFile(fd, offset[0], r.size());
+                offset[0] += r.size();
+                return m;
+            });
+        } catch (NativeException e) {
+            throw new IOException("cannot map " + file + ": " + e.getMessage(), e);
+        } finally {
+            LibC.INSTANCE.close(fd); // the mappings keep the file
+        }
+    }
+
+    /** The ranges in address order, checked: non-empty, page-aligned, not overlapping. */
+    private static List<Range> sorted(List<Range> ranges) {
         List<Range> sorted = new ArrayList<>(ranges);
         sorted.sort(Comparator.comparingLong(Range::guestAddress));
         long previousEnd = 0;
@@ -39,12 +89,16 @@ public final class GuestMemory implements AutoCloseable {
                 throw new IllegalArgumentException("RAM ranges overlap or wrap: " + describe(r));
             previousEnd = r.guestAddress() + r.size();
         }
+        return sorted;
+    }
+
+    private static GuestMemory map(List<Range> sorted, Function<Range, Mapping> mapper) {
         GuestRegion[] regions = new GuestRegion[sorted.size()];
         Mapping[] mappings = new Mapping[sorted.size()];
         try {
             for (int i = 0; i < regions.length; i++) {
                 Range r = sorted.get(i);
-                mappings[i] = Mapping.anonymous(r.size());
+                mappings[i] = mapper.apply(r);
                 regions[i] = new GuestRegion(r.guestAddress(), r.size(), mappings[i].address());
             }
         } catch (RuntimeException e) {
@@ -129,6 +183,54 @@ public final class GuestMemory implements AutoCloseable {
     /** A little-endian buffer over {@code [gpa, gpa+length)} (for loaders; allocates a view object). */
     public ByteBuffer view(long gpa, int length) {
         return Native.view(hostAddress(gpa, length), length);
+    }
+
+    /**
+     * Writes all of guest RAM to {@code file} for {@link #mapPrivate}: region after region in address order,
+     * straight from the mapping (positional writes from a buffer over guest memory, no copy on the heap),
+     * pages of zeros skipped and left as holes. The file is written under a temporary name, synced, then
+     * renamed into place, so {@code file} is either the old file or the whole new one. Pause the vCPUs first.
+     */
+    public void saveTo(Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
+                raf.setLength(0);
+                raf.setLength(size()); // all holes; only the pages written below take space
+                FileChannel ch = raf.getChannel();
+                long fileOffset = 0;
+                for (GuestRegion r : regions) {
+                    for (long done = 0; done < r.size(); done += SAVE_CHUNK) {
+                        int length = (int) Math.min(SAVE_CHUNK, r.size() - done);
+                        writeNonZeroPages(ch, Native.view(r.hostAddress() + done, length), fileOffset + done);
+                    }
+                    fileOffset += r.size();
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        try (FileChannel dir = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+            dir.force(true); // the rename itself is durable
+        }
+    }
+
+    /** Writes the runs of pages of {@code memory} that are not all zero, at {@code fileOffset} on. */
+    private static void writeNonZeroPages(FileChannel ch, ByteBuffer memory, long fileOffset) throws IOException {
+        ByteBuffer zero = ByteBuffer.allocateDirect(PAGE);
+        int runStart = -1;
+        for (int page = 0; page <= memory.capacity(); page += PAGE) {
+            boolean data = page < memory.capacity() && memory.slice(page, PAGE).mismatch(zero) != -1;
+            if (data && runStart < 0) runStart = page;
+            if (!data && runStart >= 0) {
+                ByteBuffer run = memory.slice(runStart, page - runStart);
+                while (run.hasRemaining()) ch.write(run, fileOffset + runStart + run.position());
+                runStart = -1;
+            }
+        }
     }
 
     @Override

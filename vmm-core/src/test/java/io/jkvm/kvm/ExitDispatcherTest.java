@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Exit dispatch on a fake kvm_run: buses, final exits, the PVM emulation quirks, statistics. */
 class ExitDispatcherTest {
     /** Records accesses; reads return offset + size * 0x100 so a test can tell them apart. */
-    static final class Recorder implements BusDevice {
+    static class Recorder implements BusDevice {
         final List<String> log = new ArrayList<>();
 
         @Override

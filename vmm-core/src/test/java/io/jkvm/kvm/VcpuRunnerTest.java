@@ -38,6 +38,8 @@ class VcpuRunnerTest {
         volatile int kvmMaskLength;
         volatile boolean halted;
         volatile int clockPausedMarks;
+        /** KVM_RUN calls made with immediate_exit set: they complete an exit in flight and return EINTR. */
+        volatile int immediateExitRuns;
 
         ScriptedVcpu() {
             int sig = ThreadKick.SIGNAL;
@@ -62,7 +64,10 @@ class VcpuRunnerTest {
 
         @Override
         public boolean run() {
-            if (buffer.run.immediateExit()) return false;
+            if (buffer.run.immediateExit()) {
+                immediateExitRuns++;
+                return false;
+            }
             Consumer<KvmRunBuffer> next = script.poll();
             if (next != null) {
                 next.accept(buffer);
@@ -122,6 +127,23 @@ class VcpuRunnerTest {
         assertTrue(ms < 100, "stop took " + ms + " ms");
         assertEquals(1, runner.stats().count(ExitReason.IO));
         assertEquals(1, runner.stats().count(ExitReason.INTR));
+    }
+
+    @Test
+    void aPauseDuringAnExitCompletesItWithImmediateExitBeforeParking() throws Exception {
+        VcpuRunner[] runner = new VcpuRunner[1];
+        pio.register(0x80, 1, new BusDevice() {
+            @Override public long read(long offset, int size) { return 0; }
+            @Override public void write(long offset, int size, long value) { runner[0].pause(); }
+        });
+        vcpu.script.add(out(0x80, 'p'));
+        runner[0] = new VcpuRunner(vcpu, pio, mmio, false, null);
+        runner[0].start();
+        assertTrue(runner[0].awaitParked(1000), "parked within 1 s");
+        assertEquals(1, vcpu.immediateExitRuns, "one KVM_RUN with immediate_exit completed the OUT before parking");
+        assertEquals(1, runner[0].stats().count(ExitReason.IO));
+        runner[0].stop();
+        assertInstanceOf(RunOutcome.Stopped.class, runner[0].await());
     }
 
     /** Starts a runner whose guest printed {@code c} and now idles halted; returns once it halts. */

@@ -1,6 +1,7 @@
 package io.jkvm.boot.machine;
 
 import io.jkvm.boot.Layout;
+import io.jkvm.boot.Version;
 import io.jkvm.boot.agent.ExecResult;
 import io.jkvm.boot.agent.GuestAgent;
 import io.jkvm.boot.acpi.AcpiPlatform;
@@ -14,7 +15,10 @@ import io.jkvm.boot.loader.KernelLoader;
 import io.jkvm.boot.loader.LoadedKernel;
 import io.jkvm.boot.loader.MemorySize;
 import io.jkvm.boot.mptable.MpTable;
+import io.jkvm.boot.snapshot.MachineShape;
+import io.jkvm.boot.snapshot.SavedMachine;
 import io.jkvm.bus.Bus;
+import io.jkvm.devices.DeviceCounters;
 import io.jkvm.devices.acpi.AcpiPowerDevice;
 import io.jkvm.devices.legacy.CmosRtc;
 import io.jkvm.devices.legacy.I8042;
@@ -34,19 +38,28 @@ import io.jkvm.kvm.Kvm;
 import io.jkvm.kvm.RunOutcome;
 import io.jkvm.kvm.Vcpu;
 import io.jkvm.kvm.VcpuRunner;
+import io.jkvm.kvm.VcpuState;
 import io.jkvm.kvm.Vm;
+import io.jkvm.kvm.VmState;
 import io.jkvm.kvm.sys.NativeException;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.SnapshotFormatException;
+import io.jkvm.snapshot.StateFile;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import io.jkvm.snapshot.Stateful;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,6 +86,14 @@ import java.util.function.IntConsumer;
  * wall clock have moved on by the length of the pause, timers due meanwhile fire at once, and the CMOS RTC
  * reads host time as always. Each parked vCPU tells a kvmclock guest it was paused (KVM_KVMCLOCK_CTRL), so
  * Linux's soft-lockup watchdog does not report the gap.
+ *
+ * <p><b>Snapshot and restore.</b> {@link #snapshot} saves a paused machine to two files, as Firecracker does:
+ * guest RAM (raw, {@link GuestMemory#saveTo}) and the state ({@link StateFile}): the machine's shape
+ * ({@link MachineShape}), then one section per part in {@link #stateParts} order: the VM (irqchips, PIT,
+ * kvmclock), each vCPU, the legacy devices, each virtio transport with its queues and device.
+ * {@link #restore} builds the same machine without loading a kernel, maps the RAM file private
+ * (copy-on-write: restoring takes the same time for any RAM size), and reads every section back before any
+ * vCPU runs; the guest then goes on where it was paused, its clocks running on from the snapshot.
  */
 public final class Machine implements AutoCloseable {
     /** ISA IRQs of the i8042's keyboard and mouse ports. */
@@ -92,6 +113,13 @@ public final class Machine implements AutoCloseable {
     private static final Duration AGENT_WAIT = Duration.ofSeconds(60);
 
     private final Deque<AutoCloseable> owned;
+    private final MachineConfig config;
+    private final Vm vm;
+    private final GuestMemory memory;
+    private final List<Vcpu> vcpus;
+    private final CmosRtc rtc;
+    private final PostCodePort postCodes;
+    private final boolean startPaused;
     private final Uart16550 uart;
     private final NonBlockingOutput consoleOut;
     private final List<MmioTransport> transports;
@@ -102,6 +130,9 @@ public final class Machine implements AutoCloseable {
     private final BootTimeline timeline;
     private final I8042 i8042;
     private final Optional<GuestAgent> agent;
+    private final Bus pio;
+    private final Bus mmio;
+    private final Map<String, DeviceCounters> counted;
     /** Guards {@link #running}, {@link #ran} and {@link #released}: {@link #close} waits for {@link #run} to return. */
     private final Object lifecycle = new Object();
     private boolean running;
@@ -113,6 +144,13 @@ public final class Machine implements AutoCloseable {
 
     private Machine(Builder b) {
         this.owned = b.owned;
+        this.config = b.config;
+        this.vm = b.vm;
+        this.memory = b.memory;
+        this.vcpus = b.vcpus;
+        this.rtc = b.rtc;
+        this.postCodes = b.postCodes;
+        this.startPaused = b.startPaused;
         this.uart = b.uart;
         this.consoleOut = b.consoleOut;
         this.transports = b.transports;
@@ -123,6 +161,9 @@ public final class Machine implements AutoCloseable {
         this.timeline = b.timeline;
         this.i8042 = b.i8042;
         this.agent = b.agent;
+        this.pio = b.pio;
+        this.mmio = b.mmio;
+        this.counted = b.counted;
     }
 
     /** Where a machine is in its life. */
@@ -154,12 +195,40 @@ public final class Machine implements AutoCloseable {
      * ({@code --trace-exits}; called from every vCPU thread, so it must be thread-safe), or null for none.
      */
     public static Machine create(MachineConfig config, IntConsumer serialOut, Consumer<String> exitTrace) {
-        Builder b = new Builder();
-        b.exitTrace = exitTrace;
+        return assemble(new Builder(config, exitTrace), serialOut);
+    }
+
+    /**
+     * Builds the machine {@code saved} describes, as {@code config} (the saved one, or it with the host ends
+     * replaced: {@link MachineShape#toMachineConfig}), with guest RAM mapped private from {@code memoryFile}
+     * and every vCPU, VM and device state read back from the snapshot; no kernel is loaded. The caller checks
+     * the host files first ({@link SavedMachine#checkHostFiles}). {@link #run} starts it paused if
+     * {@code startPaused} (go on with {@link #resume}), else running.
+     *
+     * @throws SnapshotFormatException a section is invalid or KVM refused it; nothing of the machine is left
+     * @throws UncheckedIOException    the memory file cannot be mapped (the message names it)
+     */
+    public static Machine restore(SavedMachine saved, MachineConfig config, Path memoryFile, boolean startPaused,
+                                  IntConsumer serialOut, Consumer<String> exitTrace) {
+        Builder b = new Builder(config, exitTrace);
+        b.savedMemory = memoryFile;
+        b.startPaused = startPaused;
+        return assemble(b, serialOut, machine -> machine.restoreSections(saved.sections()));
+    }
+
+    private static Machine assemble(Builder b, IntConsumer serialOut) {
+        return assemble(b, serialOut, machine -> {
+        });
+    }
+
+    /** Builds, then {@code finish}es the new machine; on any failure everything built so far is closed. */
+    private static Machine assemble(Builder b, IntConsumer serialOut, Consumer<Machine> finish) {
         try {
-            b.build(config, b.timeline.watching(serialOut));
-            b.timeline.mark("VM created");
+            b.build(b.timeline.watching(serialOut));
             b.machine = new Machine(b);
+            finish.accept(b.machine);
+            b.transports.forEach(MmioTransport::start);
+            b.timeline.mark("VM created");
             return b.machine;
         } catch (RuntimeException | Error e) {
             closeAll(b.owned, e);
@@ -167,13 +236,65 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /**
+     * Saves this paused machine: its RAM to {@code memoryFile}, then its state to {@code stateFile} (each
+     * written under a temporary name and renamed into place, so a file is whole or absent). The machine stays
+     * paused. Disks are the user's: the state records their paths and sizes, not their contents.
+     *
+     * @throws IllegalStateException the machine is not paused
+     * @throws IOException           a file cannot be written (the message names it)
+     */
+    public void snapshot(Path stateFile, Path memoryFile) throws IOException {
+        synchronized (pausing) {
+            if (!paused || state() != State.PAUSED)
+                throw new IllegalStateException("only a paused machine can be snapshotted; this one is " + state());
+            StateWriter out = new StateWriter();
+            MachineShape.of(config).write(out);
+            for (NamedState part : stateParts()) out.section(part.name(), part.state());
+            memory.saveTo(memoryFile);
+            StateFile.write(stateFile, Version.jkvm(), out.toByteArray());
+        }
+    }
+
+    /** Reads every part's section back, in {@link #stateParts} order; nothing may be left over. */
+    private void restoreSections(StateReader in) {
+        for (NamedState part : stateParts()) in.section(part.name(), part.state());
+        if (!in.atEnd()) throw new SnapshotFormatException("the state has more sections than this machine has parts");
+    }
+
+    /** One part of the machine's state and the name of its section in the state file. */
+    private record NamedState(String name, Stateful state) {
+    }
+
+    /**
+     * The parts of the machine's state in file order: the VM's interrupt controllers first, which the devices'
+     * restored interrupt lines then drive, and the vCPUs before the devices, as Firecracker restores them.
+     */
+    private List<NamedState> stateParts() {
+        List<NamedState> parts = new ArrayList<>();
+        parts.add(new NamedState("vm", new VmState(vm)));
+        for (Vcpu vcpu : vcpus) parts.add(new NamedState("vcpu" + vcpu.id(), new VcpuState(vcpu)));
+        parts.add(new NamedState("uart", uart));
+        parts.add(new NamedState("i8042", i8042));
+        parts.add(new NamedState("rtc", rtc));
+        parts.add(new NamedState("post-code", postCodes));
+        for (int i = 0; i < transports.size(); i++) parts.add(new NamedState("virtio" + i, transports.get(i)));
+        return parts;
+    }
+
+    /** The description this machine was built from. */
+    public MachineConfig config() {
+        return config;
+    }
+
     /** The command line the kernel was given, with jkvm's additions. */
     public String cmdline() {
         return cmdline;
     }
 
-    public LoadedKernel kernel() {
-        return kernel;
+    /** The kernel loaded into guest RAM; empty for a restored machine, whose RAM came from a snapshot. */
+    public Optional<LoadedKernel> kernel() {
+        return Optional.ofNullable(kernel);
     }
 
     /** Feeds bytes to COM1's receiver, waiting while its FIFO is full (as a real serial line would). */
@@ -217,6 +338,13 @@ public final class Machine implements AutoCloseable {
         synchronized (lifecycle) {
             if (released || running || ran) throw new IllegalStateException("machine already ran or is closed");
             running = true;
+        }
+        if (startPaused) {
+            synchronized (pausing) {
+                runners.forEach(VcpuRunner::pause);
+                transports.forEach(MmioTransport::pause);
+                paused = true;
+            }
         }
         try {
             return runVcpus();
@@ -346,6 +474,24 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
+     * The PIO and MMIO exits of one vCPU ({@code stats}, one of {@link #exitStats()}) per device, named as
+     * exit traces name them: {@code uart}, {@code virtio-blk@0xd0000000}.
+     */
+    public Map<String, Long> exitsPerDevice(ExitStats stats) {
+        return stats.exitsPerDevice(pio, mmio);
+    }
+
+    /**
+     * What each counting device has counted so far ({@link DeviceCounters}), by the name exit traces give it:
+     * {@code uart}, then the virtio devices in window order ({@code virtio-blk@0xd0000000}, ...).
+     */
+    public Map<String, Map<String, Long>> deviceCounters() {
+        Map<String, Map<String, Long>> m = new LinkedHashMap<>();
+        counted.forEach((name, device) -> m.put(name, device.counters()));
+        return m;
+    }
+
+    /**
      * Stops the guest, waits until {@link #run} (on whatever thread) has returned, then closes every fd
      * and mapping: a vCPU's kvm_run page must not be unmapped while its runner can still touch it.
      */
@@ -380,6 +526,7 @@ public final class Machine implements AutoCloseable {
 
     /** The construction steps, in the order KVM needs them; everything opened is pushed on {@code owned}. */
     private static final class Builder {
+        final MachineConfig config;
         final Deque<AutoCloseable> owned = new ArrayDeque<>();
         final CompletableFuture<RunOutcome> end = new CompletableFuture<>();
         final BootTimeline timeline = new BootTimeline();
@@ -387,6 +534,15 @@ public final class Machine implements AutoCloseable {
         final Bus mmio = new Bus("mmio");
         final List<MmioTransport> transports = new ArrayList<>();
         final List<VcpuRunner> runners = new ArrayList<>();
+        final List<Vcpu> vcpus = new ArrayList<>();
+        /** The RAM file of a snapshot being restored; null for a boot. */
+        Path savedMemory;
+        boolean startPaused;
+        Vm vm;
+        GuestMemory memory;
+        CmosRtc rtc;
+        PostCodePort postCodes;
+        final Map<String, DeviceCounters> counted = new LinkedHashMap<>();
         Uart16550 uart;
         I8042 i8042;
         Consumer<String> exitTrace;
@@ -396,6 +552,11 @@ public final class Machine implements AutoCloseable {
         String cmdline;
         Optional<GuestAgent> agent = Optional.empty();
 
+        Builder(MachineConfig config, Consumer<String> exitTrace) {
+            this.config = config;
+            this.exitTrace = exitTrace;
+        }
+
         private <T extends AutoCloseable> T own(T resource) {
             owned.push(resource);
             return resource;
@@ -403,39 +564,23 @@ public final class Machine implements AutoCloseable {
 
         /**
          * Everything that only needs guest memory (disks, ACPI tables, the kernel) comes first, so bad input
-         * is reported before /dev/kvm is even opened; then the KVM objects, devices and vCPUs.
+         * is reported before /dev/kvm is even opened; then the KVM objects, devices and vCPUs. A restore
+         * skips what the saved RAM already holds (tables, kernel) and the boot CPU state.
          */
-        void build(MachineConfig config, IntConsumer serialOut) {
-            GuestMemory memory = own(allocateRam(config.memory()));
+        void build(IntConsumer serialOut) {
+            boolean restoring = savedMemory != null;
+            memory = own(restoring ? mapSavedRam(savedMemory, config.memory()) : allocateRam(config.memory()));
             List<VirtioDevice> devices = openVirtioDevices(config);
             List<VirtioMmioWindow> windows = new ArrayList<>();
             for (int i = 0; i < devices.size(); i++) windows.add(Layout.virtioMmio(i));
-
-            // The MP table is always there, so that acpi=off (or a kernel without ACPI) still finds every
-            // vCPU; a kernel with ACPI prefers the MADT.
-            MpTable.write(memory, Layout.MP_FLOATING_POINTER, Layout.MP_CONFIG_TABLE, config.cpus(),
-                    Layout.LAPIC_BASE, Layout.IOAPIC_ID, Layout.IOAPIC_BASE);
             boolean pvm = Kvm.isPvm() || config.forcePvmQuirks();
-            List<String> items = new ArrayList<>();
-            if (pvm) items.addAll(PvmQuirks.KERNEL_SWITCHES);
-            if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE) {
-                items.add(NO_ACPI);
-                windows.forEach(w -> items.add(MmioTransport.kernelCommandLineDevice(w.base(), w.gsi())));
-            }
-            cmdline = KernelCmdline.compose(config.cmdline(), items);
-            BootRequest request = BootRequest.of(config.kernel(), config.initrd(), cmdline);
-            if (config.discovery() == MachineConfig.VirtioDiscovery.ACPI) {
-                AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
-                        new AcpiPlatform(config.cpus(), windows, Layout.ACPI_POWER_PORT, List.of(), true, true, true,
-                                PmProfile.UNSPECIFIED));
-                request = request.withAcpiRsdp(acpi.rsdpAddress());
-            }
-            kernel = KernelLoader.load(memory, request);
+            cmdline = KernelCmdline.compose(config.cmdline(), machineCmdline(pvm, windows));
+            if (!restoring) writeFirmwareAndKernel(windows);
 
             Kvm kvm = own(Kvm.open());
             if (config.cpus() > kvm.maxVcpus())
                 throw new BootConfigException("--cpus " + config.cpus() + " is above this KVM's maximum of " + kvm.maxVcpus());
-            Vm vm = own(kvm.createVm());
+            vm = own(kvm.createVm());
             // api.rst: KVM_SET_TSS_ADDR and the identity map go in an unused 3 pages below 4 GiB; the
             // irqchip must exist before any vCPU, PIT2 after the irqchip.
             vm.setTssAddress(Layout.KVM_TSS);
@@ -451,14 +596,54 @@ public final class Machine implements AutoCloseable {
             for (int i = 0; i < devices.size(); i++) addVirtioDevice(vm, memory, devices.get(i), windows.get(i));
 
             BootCpu boot = new BootCpu(kvm.supportedCpuid(), pvm);
-            boot.writeTables(memory, kernel.entryKind());
+            if (!restoring) boot.writeTables(memory, kernel.entryKind());
             for (int id = 0; id < config.cpus(); id++) {
                 Vcpu vcpu = own(vm.createVcpu(id));
-                if (id == 0) boot.applyBootProcessor(vcpu, kernel.entryKind(), kernel.entryAddress(), kernel.bootInfoAddress());
-                else boot.applyApplicationProcessor(vcpu);
+                // A restored vCPU gets its state from the snapshot instead (Machine.restoreSections).
+                if (!restoring && id == 0)
+                    boot.applyBootProcessor(vcpu, kernel.entryKind(), kernel.entryAddress(), kernel.bootInfoAddress());
+                else if (!restoring) boot.applyApplicationProcessor(vcpu);
+                vcpus.add(vcpu);
                 runners.add(new VcpuRunner(vcpu, pio, mmio, pvm, exitTrace));
             }
-            transports.forEach(MmioTransport::start);
+        }
+
+        /**
+         * The firmware tables (MP table, ACPI) and the kernel, written into fresh guest RAM. The MP table is
+         * always there, so that acpi=off (or a kernel without ACPI) still finds every vCPU; a kernel with ACPI
+         * prefers the MADT.
+         */
+        private void writeFirmwareAndKernel(List<VirtioMmioWindow> windows) {
+            MpTable.write(memory, Layout.MP_FLOATING_POINTER, Layout.MP_CONFIG_TABLE, config.cpus(),
+                    Layout.LAPIC_BASE, Layout.IOAPIC_ID, Layout.IOAPIC_BASE);
+            BootRequest request = BootRequest.of(config.kernel(), config.initrd(), cmdline);
+            if (config.discovery() == MachineConfig.VirtioDiscovery.ACPI) {
+                AcpiTables.Placement acpi = AcpiTables.write(memory, Layout.ACPI_RSDP, Layout.ACPI_TABLES_START,
+                        new AcpiPlatform(config.cpus(), windows, Layout.ACPI_POWER_PORT, List.of(), true, true, true,
+                                PmProfile.UNSPECIFIED));
+                request = request.withAcpiRsdp(acpi.rsdpAddress());
+            }
+            kernel = KernelLoader.load(memory, request);
+        }
+
+        /** What jkvm adds to the kernel command line: the PVM switches, and the devices where ACPI does not list them. */
+        private List<String> machineCmdline(boolean pvm, List<VirtioMmioWindow> windows) {
+            List<String> items = new ArrayList<>();
+            if (pvm) items.addAll(PvmQuirks.KERNEL_SWITCHES);
+            if (config.discovery() == MachineConfig.VirtioDiscovery.CMDLINE) {
+                items.add(NO_ACPI);
+                windows.forEach(w -> items.add(MmioTransport.kernelCommandLineDevice(w.base(), w.gsi())));
+            }
+            return items;
+        }
+
+        /** Guest RAM from a snapshot's memory file, mapped private (copy-on-write) in the layout of {@code bytes}. */
+        private static GuestMemory mapSavedRam(Path file, long bytes) {
+            try {
+                return GuestMemory.mapPrivate(file, Layout.ramRanges(bytes));
+            } catch (IOException e) {
+                throw new UncheckedIOException("guest memory file " + file + ": " + e.getMessage(), e);
+            }
         }
 
         /** Guest RAM of {@code bytes}: within KVM's slot limit ({@link Layout#ramRanges}) and this host's RAM. */
@@ -481,12 +666,15 @@ public final class Machine implements AutoCloseable {
             consoleOut = own(new NonBlockingOutput("jkvm-console-out", CONSOLE_BUFFER, CONSOLE_CLOSE_MILLIS, serialOut));
             uart = new Uart16550(vm.interruptLine(Layout.COM1_IRQ), consoleOut);
             pio.register(Layout.COM1_PORT, Uart16550.PORT_COUNT, uart);
+            counted.put(uart.name(), uart);
             i8042 = new I8042(vm.interruptLine(I8042_KBD_IRQ), vm.interruptLine(I8042_AUX_IRQ),
                     () -> finishFromDevice(RunOutcome.RESET));
             pio.register(Layout.I8042_DATA_PORT, 1, i8042.dataPort());
             pio.register(Layout.I8042_COMMAND_PORT, 1, i8042.commandPort());
-            pio.register(Layout.CMOS_RTC_PORT, CmosRtc.PORT_COUNT, new CmosRtc(Clock.systemUTC()));
-            pio.register(Layout.POST_CODE_PORT, 1, new PostCodePort());
+            rtc = new CmosRtc(Clock.systemUTC());
+            pio.register(Layout.CMOS_RTC_PORT, CmosRtc.PORT_COUNT, rtc);
+            postCodes = new PostCodePort();
+            pio.register(Layout.POST_CODE_PORT, 1, postCodes);
             pio.register(Layout.ACPI_POWER_PORT, AcpiPowerDevice.LENGTH, new AcpiPowerDevice(
                     () -> finishFromDevice(RunOutcome.POWEROFF), () -> finishFromDevice(RunOutcome.RESET)));
         }
@@ -540,6 +728,7 @@ public final class Machine implements AutoCloseable {
             vm.registerIrqfd(irq, w.gsi());
             MmioTransport transport = own(new MmioTransport(device, memory, new IrqfdLine(irq)));
             mmio.register(w.base(), w.size(), transport);
+            counted.put(mmio.find(w.base()).nameAtBase(), device);
             // virtio 1.2 §4.2.2: QueueNotify takes the queue index; an ioeventfd per queue keeps the
             // notification in the kernel (no exit to userspace).
             for (int q = 0; q < transport.queueCount(); q++)

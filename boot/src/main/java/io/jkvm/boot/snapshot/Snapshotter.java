@@ -10,8 +10,8 @@ import java.util.function.IntConsumer;
 /**
  * Takes and restores snapshots of machines: the seam between the control plane (the API's
  * {@code PUT /snapshot/create} and {@code /snapshot/load}, {@code jkvm snapshot}, {@code jkvm run --restore})
- * and the machine, which alone knows its vCPU, VM and device state. {@link #UNAVAILABLE} is what a build
- * without machine snapshots has: every call says so, none pretends to succeed.
+ * and the machine, which alone knows its vCPU, VM and device state ({@link #MACHINE}); tests of the control
+ * plane put a recording one in its place.
  */
 public interface Snapshotter {
     /**
@@ -37,20 +37,17 @@ public interface Snapshotter {
     Machine restore(SavedMachine saved, MachineConfig config, Path memoryFile, boolean startPaused,
                     IntConsumer serialOut, Consumer<String> exitTrace) throws IOException;
 
-    /** The snapshotter of a build whose machine cannot save its state yet. */
-    Snapshotter UNAVAILABLE = new Snapshotter() {
-        private static final String WHY = "this jkvm build cannot snapshot or restore a machine yet"
-                + " (the machine's side, Machine.snapshot and Machine.restore, is missing)";
-
+    /** Snapshots through the machine itself: {@link Machine#snapshot} and {@link Machine#restore}. */
+    Snapshotter MACHINE = new Snapshotter() {
         @Override
-        public void snapshot(Machine machine, Path stateFile, Path memoryFile) {
-            throw new UnsupportedOperationException(WHY);
+        public void snapshot(Machine machine, Path stateFile, Path memoryFile) throws IOException {
+            machine.snapshot(stateFile, memoryFile);
         }
 
         @Override
         public Machine restore(SavedMachine saved, MachineConfig config, Path memoryFile, boolean startPaused,
                                IntConsumer serialOut, Consumer<String> exitTrace) {
-            throw new UnsupportedOperationException(WHY);
+            return Machine.restore(saved, config, memoryFile, startPaused, serialOut, exitTrace);
         }
     };
 }

@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.IntConsumer;
 
 /**
  * A booted Linux guest driven through its serial console, as a person at a terminal would: wait for
@@ -22,7 +24,12 @@ final class GuestSession implements AutoCloseable {
     private int consumed;
 
     GuestSession(MachineConfig config) {
-        machine = Machine.create(config, this::onSerialByte);
+        this(console -> Machine.create(config, console));
+    }
+
+    /** A session on the machine {@code build} makes with the given serial console (a restore, say). */
+    GuestSession(Function<IntConsumer, Machine> build) {
+        machine = build.apply(this::onSerialByte);
         Thread t = new Thread(() -> {
             try {
                 outcome.complete(machine.run());

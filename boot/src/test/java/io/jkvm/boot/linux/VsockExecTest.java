@@ -14,6 +14,12 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -91,6 +97,7 @@ class VsockExecTest {
 
             assertConcurrentSessions(vm, 8);
             assertEquals(0, vm.exec(List.of("true")).exitCode(), "sessions keep working afterwards");
+            assertGuestConnects(vm);
         }
     }
 
@@ -107,7 +114,40 @@ class VsockExecTest {
             assertTrue(uname.stdoutText().startsWith("6.1."));
             assertEquals(3, vm.exec(List.of("sh", "-c", "exit 3")).exitCode());
             assertConcurrentSessions(vm, 8);
+            assertGuestConnects(vm);
         }
+    }
+
+    /**
+     * Guest-initiated: {@code jkvm-agent connect} to host port P reaches the Unix socket {@code <uds>_P}. The
+     * guest sends 2 MiB and half-closes; the host, at end of stream, answers with the SHA-256 of what it got,
+     * which must be what the guest computed. With nobody listening on a port the guest's connect is reset.
+     */
+    private void assertGuestConnects(Machine vm) throws Exception {
+        int port = 1234;
+        ExecutorService host = Executors.newSingleThreadExecutor();
+        try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            listener.bind(UnixDomainSocketAddress.of(tmp.resolve("v.sock_" + port)));
+            Future<?> answered = host.submit(() -> {
+                try (SocketChannel connection = listener.accept()) {
+                    byte[] received = Channels.newInputStream(connection).readAllBytes();
+                    connection.write(ByteBuffer.wrap((sha256(received) + "\n").getBytes(StandardCharsets.US_ASCII)));
+                }
+                return null;
+            });
+            ExecResult sent = vm.exec(List.of("sh", "-c", "head -c 2097152 /dev/urandom > /tmp/blob"
+                    + " && sha256sum < /tmp/blob && jkvm-agent connect " + port + " < /tmp/blob"));
+            assertEquals(0, sent.exitCode(), sent.stderrText());
+            answered.get(1, TimeUnit.MINUTES);
+            String[] lines = sent.stdoutText().split("\n");
+            assertEquals(2, lines.length, sent.stdoutText());
+            assertEquals(lines[0], lines[1] + "  -", "the host received the 2 MiB the guest sent");
+        } finally {
+            host.shutdownNow();
+        }
+        ExecResult refused = vm.exec(List.of("jkvm-agent", "connect", String.valueOf(port + 1)));
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.stderrText().contains("Connection reset"), "RST from the device: " + refused.stderrText());
     }
 
     /** {@code n} sessions at once, each holding its command open until all have started. */

@@ -49,6 +49,22 @@ public final class AcpiPowerDevice implements BusDevice {
         this.reset = Objects.requireNonNull(reset, "reset");
     }
 
+    @Override
+    public String name() {
+        return "acpi";
+    }
+
+    /** The FADT's names of the registers. */
+    @Override
+    public String register(long offset, boolean write, long value) {
+        return switch ((int) offset) {
+            case SLEEP_CONTROL -> "SLEEP_CONTROL_REG";
+            case SLEEP_STATUS -> "SLEEP_STATUS_REG";
+            case RESET -> "RESET_REG";
+            default -> BusDevice.super.register(offset, write, value);
+        };
+    }
+
     /**
      * Every register reads 0. In particular WAK_STS (Sleep Status bit 7) is never set: the platform has no
      * sleep state it could wake from (the DSDT declares only \_S5), so a guest that polls it after a soft-off

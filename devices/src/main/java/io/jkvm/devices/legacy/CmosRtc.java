@@ -82,6 +82,35 @@ public final class CmosRtc extends ByteRegisters implements Stateful {
     }
 
     @Override
+    public String name() {
+        return "rtc";
+    }
+
+    /** The index port, or the data port with the register the index selects (MC146818A address map). */
+    @Override
+    public synchronized String register(long offset, boolean write, long value) {
+        return switch ((int) offset) {
+            case INDEX_PORT -> "index";
+            case DATA_PORT -> switch (index) {
+                case SECONDS -> "seconds";
+                case MINUTES -> "minutes";
+                case HOURS -> "hours";
+                case DAY_OF_WEEK -> "day of week";
+                case DAY_OF_MONTH -> "day of month";
+                case MONTH -> "month";
+                case YEAR -> "year";
+                case CENTURY -> "century";
+                case REG_A -> "register A";
+                case REG_B -> "register B";
+                case REG_C -> "register C";
+                case REG_D -> "register D";
+                default -> String.format("RAM %#04x", index);
+            };
+            default -> super.register(offset, write, value);
+        };
+    }
+
+    @Override
     synchronized int readByte(long offset) {
         if (offset != DATA_PORT) return FLOATING_BUS; // the index port is write-only on the PC/AT
         return switch (index) {

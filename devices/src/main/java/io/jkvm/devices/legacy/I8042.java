@@ -125,7 +125,18 @@ public final class I8042 implements Stateful {
         return commandPort;
     }
 
+    /** Names as Linux's include/linux/i8042.h: I8042_DATA_REG at 0x60. */
     private final class DataPort extends ByteRegisters {
+        @Override
+        public String name() {
+            return "i8042";
+        }
+
+        @Override
+        public String register(long offset, boolean write, long value) {
+            return offset == 0 ? "data" : super.register(offset, write, value);
+        }
+
         @Override
         int readByte(long offset) {
             return offset == 0 ? readData() : FLOATING_BUS;
@@ -137,7 +148,18 @@ public final class I8042 implements Stateful {
         }
     }
 
+    /** I8042_STATUS_REG (read) and I8042_COMMAND_REG (write) at 0x64. */
     private final class CommandPort extends ByteRegisters {
+        @Override
+        public String name() {
+            return "i8042";
+        }
+
+        @Override
+        public String register(long offset, boolean write, long value) {
+            return offset != 0 ? super.register(offset, write, value) : write ? "command" : "status";
+        }
+
         @Override
         int readByte(long offset) {
             return offset == 0 ? readStatus() : FLOATING_BUS;

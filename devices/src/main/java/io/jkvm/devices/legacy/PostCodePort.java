@@ -19,6 +19,11 @@ public final class PostCodePort extends ByteRegisters implements Stateful {
     }
 
     @Override
+    public String name() {
+        return "post-code";
+    }
+
+    @Override
     public void saveState(StateWriter out) {
         out.u8(lastCode);
     }

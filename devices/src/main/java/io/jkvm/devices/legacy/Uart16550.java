@@ -1,11 +1,14 @@
 package io.jkvm.devices.legacy;
 
 import io.jkvm.bus.InterruptLine;
+import io.jkvm.devices.DeviceCounters;
 import io.jkvm.snapshot.SnapshotFormatException;
 import io.jkvm.snapshot.StateReader;
 import io.jkvm.snapshot.StateWriter;
 import io.jkvm.snapshot.Stateful;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -37,7 +40,7 @@ import java.util.function.IntConsumer;
  * THR-empty interrupt; a restore checks each against what the registers can hold and drives INTR as the
  * restored registers say.
  */
-public final class Uart16550 extends ByteRegisters implements Stateful {
+public final class Uart16550 extends ByteRegisters implements Stateful, DeviceCounters {
     /** Ports the UART decodes (address lines A0–A2). */
     public static final int PORT_COUNT = 8;
 
@@ -101,6 +104,8 @@ public final class Uart16550 extends ByteRegisters implements Stateful {
     private int lineErrors;
     private int modemDeltas;
     private boolean thrEmptyInterrupt;
+    private long txBytes; // to the transmitter
+    private long rxBytes; // accepted from the serial input
 
     /**
      * @param intr        the line behind the INTR pin (IRQ 4 for COM1), driven as a level
@@ -127,6 +132,7 @@ public final class Uart16550 extends ByteRegisters implements Stateful {
             int accepted = Math.min(len, rxCapacity() - rxCount);
             for (int i = 0; i < accepted; i++)
                 rxFifo[(rxHead + rxCount++) % FIFO_DEPTH] = data[off + i];
+            rxBytes += accepted;
             updateIntr();
             return accepted;
         } finally {
@@ -157,6 +163,48 @@ public final class Uart16550 extends ByteRegisters implements Stateful {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public String name() {
+        return "uart";
+    }
+
+    /** Bytes sent to the host ({@code tx_bytes}) and taken from it ({@code rx_bytes}); loopback is not counted. */
+    @Override
+    public Map<String, Long> counters() {
+        lock.lock();
+        try {
+            Map<String, Long> m = new LinkedHashMap<>();
+            m.put("tx_bytes", txBytes);
+            m.put("rx_bytes", rxBytes);
+            return m;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The register's datasheet name (Table II) for this direction, with DLAB as it is now. */
+    @Override
+    public String register(long offset, boolean write, long value) {
+        boolean dlab;
+        lock.lock();
+        try {
+            dlab = dlab();
+        } finally {
+            lock.unlock();
+        }
+        return switch ((int) Math.min(offset, PORT_COUNT)) {
+            case RBR_THR_DLL -> dlab ? "DLL" : write ? "THR" : "RBR";
+            case IER_DLM -> dlab ? "DLM" : "IER";
+            case IIR_FCR -> write ? "FCR" : "IIR";
+            case LCR -> "LCR";
+            case MCR -> "MCR";
+            case LSR -> "LSR";
+            case MSR -> "MSR";
+            case SCR -> "SCR";
+            default -> super.register(offset, write, value);
+        };
     }
 
     @Override
@@ -302,7 +350,10 @@ public final class Uart16550 extends ByteRegisters implements Stateful {
     private void transmit(int value) {
         thrEmptyInterrupt = false; // writing THR clears the THR-empty interrupt ...
         if (loopback()) receiveFromLine(value);
-        else transmitter.accept(value);
+        else {
+            transmitter.accept(value);
+            txBytes++;
+        }
         thrEmptyInterrupt = true; // ... and the instant transmission empties THR again
     }
 

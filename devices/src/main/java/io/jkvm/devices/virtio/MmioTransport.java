@@ -69,10 +69,12 @@ public final class MmioTransport implements BusDevice, AutoCloseable, Stateful {
     private static final int QUEUE_DRIVER_HIGH = 0x094;
     private static final int QUEUE_DEVICE_LOW = 0x0a0;
     private static final int QUEUE_DEVICE_HIGH = 0x0a4;
+    private static final int SHM_SEL = 0x0ac;
     private static final int SHM_LEN_LOW = 0x0b0;
     private static final int SHM_LEN_HIGH = 0x0b4;
     private static final int SHM_BASE_LOW = 0x0b8;
     private static final int SHM_BASE_HIGH = 0x0bc;
+    private static final int QUEUE_RESET = 0x0c0;
     private static final int CONFIG_GENERATION = 0x0fc;
     private static final int CONFIG = 0x100;
 
@@ -201,6 +203,54 @@ public final class MmioTransport implements BusDevice, AutoCloseable, Stateful {
             configGeneration++;
         }
         interrupts.raise(INTERRUPT_CONFIG_CHANGE, interrupts.epoch());
+    }
+
+    /** The device's name: {@code virtio-blk}. */
+    @Override
+    public String name() {
+        return device.name();
+    }
+
+    /**
+     * The register's name in §4.2.2's table; a queue register with the queue it applies to (QueueSel, or
+     * for QueueNotify the queue written), a configuration-space access with its offset there.
+     */
+    @Override
+    public synchronized String register(long offset, boolean write, long value) {
+        if (offset >= CONFIG) return String.format("config +%#x", offset - CONFIG);
+        String selected = " q" + queueSel;
+        return switch ((int) offset) {
+            case MAGIC_VALUE -> "MagicValue";
+            case VERSION -> "Version";
+            case DEVICE_ID -> "DeviceID";
+            case VENDOR_ID -> "VendorID";
+            case DEVICE_FEATURES -> "DeviceFeatures";
+            case DEVICE_FEATURES_SEL -> "DeviceFeaturesSel";
+            case DRIVER_FEATURES -> "DriverFeatures";
+            case DRIVER_FEATURES_SEL -> "DriverFeaturesSel";
+            case QUEUE_SEL -> "QueueSel";
+            case QUEUE_NUM_MAX -> "QueueNumMax" + selected;
+            case QUEUE_NUM -> "QueueNum" + selected;
+            case QUEUE_READY -> "QueueReady" + selected;
+            case QUEUE_NOTIFY -> "QueueNotify q" + value;
+            case INTERRUPT_STATUS -> "InterruptStatus";
+            case INTERRUPT_ACK -> "InterruptACK";
+            case STATUS -> "Status";
+            case QUEUE_DESC_LOW -> "QueueDescLow" + selected;
+            case QUEUE_DESC_HIGH -> "QueueDescHigh" + selected;
+            case QUEUE_DRIVER_LOW -> "QueueDriverLow" + selected;
+            case QUEUE_DRIVER_HIGH -> "QueueDriverHigh" + selected;
+            case QUEUE_DEVICE_LOW -> "QueueDeviceLow" + selected;
+            case QUEUE_DEVICE_HIGH -> "QueueDeviceHigh" + selected;
+            case SHM_SEL -> "SHMSel";
+            case SHM_LEN_LOW -> "SHMLenLow";
+            case SHM_LEN_HIGH -> "SHMLenHigh";
+            case SHM_BASE_LOW -> "SHMBaseLow";
+            case SHM_BASE_HIGH -> "SHMBaseHigh";
+            case QUEUE_RESET -> "QueueReset" + selected;
+            case CONFIG_GENERATION -> "ConfigGeneration";
+            default -> BusDevice.super.register(offset, write, value);
+        };
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.jkvm.devices.virtio;
 
+import io.jkvm.devices.DeviceCounters;
 import io.jkvm.snapshot.Stateful;
+import java.util.Map;
 
 /**
  * A virtio device model: its device ID, features, configuration space and what it does with the buffers
@@ -19,7 +21,7 @@ import io.jkvm.snapshot.Stateful;
  * afterwards for a live device, so what follows from the negotiated features need not be saved. A restore
  * checks that the device was built from the same configuration (a disk of the same size, the same MAC).
  */
-public interface VirtioDevice extends AutoCloseable, Stateful {
+public interface VirtioDevice extends AutoCloseable, Stateful, DeviceCounters {
     /** The device ID of virtio 1.2 §5 (1 = network, 2 = block, 4 = entropy). */
     int deviceId();
 
@@ -61,6 +63,18 @@ public interface VirtioDevice extends AutoCloseable, Stateful {
 
     /** Called when the driver resets the device (status 0). */
     default void reset() {}
+
+    /** The name in traces and metrics, {@code virtio-blk}; without one, {@code virtio-} and the device ID. */
+    @Override
+    default String name() {
+        return "virtio-" + deviceId();
+    }
+
+    /** What the device counted (see {@link DeviceCounters}); none unless it counts. */
+    @Override
+    default Map<String, Long> counters() {
+        return Map.of();
+    }
 
     @Override
     default void close() {}

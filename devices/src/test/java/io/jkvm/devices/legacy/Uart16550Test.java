@@ -265,4 +265,29 @@ class Uart16550Test {
         assertEquals(1, irq.risingEdges.get());
         assertEquals(0, irq.redundantCalls.get());
     }
+
+    @Test
+    void registersAreNamedAsInTheDatasheetByDirectionAndDlab() {
+        assertEquals("uart", uart.name());
+        assertEquals("THR", uart.register(UART_TX, true, 'A'));
+        assertEquals("RBR", uart.register(UART_RX, false, 0));
+        assertEquals("IER", uart.register(UART_IER, true, 0));
+        assertEquals("FCR", uart.register(UART_FCR, true, 0));
+        assertEquals("IIR", uart.register(UART_IIR, false, 1));
+        assertEquals("LSR", uart.register(UART_LSR, false, 0x60));
+        out(UART_LCR, UART_LCR_CONF_MODE_A); // DLAB
+        assertEquals("DLL", uart.register(UART_DLL, true, 1));
+        assertEquals("DLM", uart.register(UART_DLM, false, 0));
+        assertEquals("LCR", uart.register(UART_LCR, true, UART_LCR_CONF_MODE_A));
+    }
+
+    @Test
+    void countsBytesSentAndReceivedButNotLoopback() {
+        for (char c : "hi\n".toCharArray()) out(UART_TX, c);
+        out(UART_FCR, UART_FCR_ENABLE_FIFO);
+        assertEquals(2, uart.receive("ok".getBytes(StandardCharsets.US_ASCII), 0, 2));
+        out(UART_MCR, UART_MCR_LOOP);
+        out(UART_TX, 'x');
+        assertEquals(java.util.Map.of("tx_bytes", 3L, "rx_bytes", 2L), uart.counters());
+    }
 }

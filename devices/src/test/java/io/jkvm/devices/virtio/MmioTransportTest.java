@@ -421,4 +421,17 @@ class MmioTransportTest {
         driver.write(QUEUE_NOTIFY, 0); // a late guest access after close is harmless
         transport.close(); // idempotent
     }
+
+    @Test
+    void registersAreNamedAsInTheSpecWithTheirQueue() {
+        assertEquals(device.name(), transport.name());
+        assertEquals("MagicValue", transport.register(MAGIC_VALUE, false, 0x74726976L));
+        assertEquals("QueueNotify q1", transport.register(QUEUE_NOTIFY, true, 1));
+        driver.write(QUEUE_SEL, 1);
+        assertEquals("QueueNum q1", transport.register(QUEUE_NUM, true, 16));
+        assertEquals("QueueDescHigh q1", transport.register(QUEUE_DESC_HIGH, true, 0));
+        assertEquals("Status", transport.register(STATUS, true, 0));
+        assertEquals("config +0x4", transport.register(CONFIG + 4, false, 0));
+        assertEquals("+0xf0", transport.register(0x0f0, false, 0), "no register there: the offset");
+    }
 }

@@ -20,9 +20,16 @@ public enum KvmIoctl {
     KVM_SET_IDENTITY_MAP_ADDR(iow(0x48, Long.BYTES)),
     KVM_CREATE_IRQCHIP(io(0x60)),
     KVM_IRQ_LINE(iow(0x61, KvmStructs.IrqLevel.SIZE)),
+    /** api.rst KVM_GET_IRQCHIP: reads the state of one in-kernel interrupt controller (PIC master, slave, IOAPIC). */
+    KVM_GET_IRQCHIP(iowr(0x62, KvmStructs.Irqchip.SIZE)),
+    /** api.rst KVM_SET_IRQCHIP (the kernel declares it _IOR, though it writes). */
+    KVM_SET_IRQCHIP(ior(0x63, KvmStructs.Irqchip.SIZE)),
     KVM_IRQFD(iow(0x76, KvmStructs.Irqfd.SIZE)),
     KVM_CREATE_PIT2(iow(0x77, KvmStructs.PitConfig.SIZE)),
     KVM_IOEVENTFD(iow(0x79, KvmStructs.Ioeventfd.SIZE)),
+    /** api.rst KVM_SET_CLOCK, KVM_GET_CLOCK: the VM's kvmclock, in nanoseconds. */
+    KVM_SET_CLOCK(iow(0x7b, KvmStructs.ClockData.SIZE)),
+    KVM_GET_CLOCK(ior(0x7c, KvmStructs.ClockData.SIZE)),
     // ioctls for a vCPU fd
     KVM_RUN(io(0x80)),
     KVM_GET_REGS(ior(0x81, KvmStructs.Regs.SIZE)),
@@ -42,7 +49,28 @@ public enum KvmIoctl {
     KVM_SET_MP_STATE(iow(0x99, KvmStructs.MpState.SIZE)),
     KVM_GET_VCPU_EVENTS(ior(0x9f, KvmStructs.VcpuEvents.SIZE)),
     KVM_SET_VCPU_EVENTS(iow(0xa0, KvmStructs.VcpuEvents.SIZE)),
-    KVM_KVMCLOCK_CTRL(io(0xad));
+    /** api.rst KVM_GET_PIT2, KVM_SET_PIT2 (VM fd; same numbers as the vCPU events ioctls). */
+    KVM_GET_PIT2(ior(0x9f, KvmStructs.PitState2.SIZE)),
+    KVM_SET_PIT2(iow(0xa0, KvmStructs.PitState2.SIZE)),
+    /** api.rst KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS. */
+    KVM_GET_DEBUGREGS(ior(0xa1, KvmStructs.Debugregs.SIZE)),
+    KVM_SET_DEBUGREGS(iow(0xa2, KvmStructs.Debugregs.SIZE)),
+    /** api.rst KVM_SET_TSC_KHZ, KVM_GET_TSC_KHZ (vCPU fd): the guest's TSC frequency. */
+    KVM_SET_TSC_KHZ(io(0xa2)),
+    KVM_GET_TSC_KHZ(io(0xa3)),
+    /** api.rst KVM_GET_XSAVE, KVM_SET_XSAVE: the XSAVE area, 4 KiB. */
+    KVM_GET_XSAVE(ior(0xa4, KvmStructs.Xsave.SIZE)),
+    KVM_SET_XSAVE(iow(0xa5, KvmStructs.Xsave.SIZE)),
+    /** api.rst KVM_GET_XCRS, KVM_SET_XCRS: the extended control registers (XCR0). */
+    KVM_GET_XCRS(ior(0xa6, KvmStructs.Xcrs.SIZE)),
+    KVM_SET_XCRS(iow(0xa7, KvmStructs.Xcrs.SIZE)),
+    KVM_KVMCLOCK_CTRL(io(0xad)),
+    /** api.rst KVM_GET_XSAVE2: the XSAVE area when KVM_CAP_XSAVE2 says it is larger than 4 KiB. */
+    KVM_GET_XSAVE2(ior(0xcf, KvmStructs.Xsave.SIZE)),
+    /** api.rst KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR (device, VM and vCPU fds): device attributes such as KVM_VCPU_TSC_OFFSET. */
+    KVM_SET_DEVICE_ATTR(iow(0xe1, KvmStructs.DeviceAttr.SIZE)),
+    KVM_GET_DEVICE_ATTR(iow(0xe2, KvmStructs.DeviceAttr.SIZE)),
+    KVM_HAS_DEVICE_ATTR(iow(0xe3, KvmStructs.DeviceAttr.SIZE));
 
     /** KVMIO, the ioctl type of every KVM request (linux/kvm.h). */
     static final int KVMIO = 0xAE;

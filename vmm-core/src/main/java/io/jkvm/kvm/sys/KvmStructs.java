@@ -217,4 +217,54 @@ public final class KvmStructs {
         /** The kernel's sigset_t on x86-64: 64 signals, 8 bytes (glibc's is 128 bytes). */
         public static final int KERNEL_SIGSET_BYTES = 8;
     }
+
+    /** struct kvm_xsave: the vCPU's XSAVE area (Intel SDM Vol. 1 §13.4), __u32 region[1024]; larger with KVM_CAP_XSAVE2. */
+    public static final class Xsave {
+        private Xsave() {}
+        public static final int SIZE = 4096;
+    }
+
+    /** struct kvm_xcrs: nr_xcrs, flags, 16 struct kvm_xcr {xcr, reserved, value}, 16 __u64 of padding. */
+    public static final class Xcrs {
+        private Xcrs() {}
+        public static final int SIZE = 392;
+    }
+
+    /** struct kvm_debugregs: db[4], dr6, dr7, flags, reserved[9]. */
+    public static final class Debugregs {
+        private Debugregs() {}
+        public static final int SIZE = 128;
+    }
+
+    /** struct kvm_irqchip: chip_id, pad, then a 512-byte union of struct kvm_pic_state / kvm_ioapic_state. */
+    public static final class Irqchip {
+        private Irqchip() {}
+        public static final int CHIP_ID = 0, CHIP = 8;
+        public static final int SIZE = 520;
+        /** KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC (asm/kvm.h). */
+        public static final int PIC_MASTER = 0, PIC_SLAVE = 1, IOAPIC = 2;
+    }
+
+    /** struct kvm_pit_state2: three struct kvm_pit_channel_state of 24 bytes, flags, reserved[9]. */
+    public static final class PitState2 {
+        private PitState2() {}
+        public static final int SIZE = 112;
+    }
+
+    /** struct kvm_clock_data: kvmclock nanoseconds, flags, and (Linux 5.16+) CLOCK_REALTIME and host TSC. */
+    public static final class ClockData {
+        private ClockData() {}
+        public static final int CLOCK = 0, FLAGS = 8, REALTIME = 16, HOST_TSC = 24;
+        public static final int SIZE = 48;
+    }
+
+    /** struct kvm_device_attr: flags, group, attr, addr (the address of the value). */
+    public static final class DeviceAttr {
+        private DeviceAttr() {}
+        public static final int FLAGS = 0, GROUP = 4, ATTR = 8, ADDR = 16;
+        public static final int SIZE = 24;
+        /** KVM_VCPU_TSC_CTRL group and its KVM_VCPU_TSC_OFFSET attribute (asm/kvm.h; api.rst "vcpu attributes"). */
+        public static final int VCPU_TSC_CTRL = 0;
+        public static final long VCPU_TSC_OFFSET = 0;
+    }
 }

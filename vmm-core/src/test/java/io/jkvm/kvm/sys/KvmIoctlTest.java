@@ -25,6 +25,12 @@ class KvmIoctlTest {
             "KVM_GET_LAPIC, 8400ae8e", "KVM_SET_LAPIC, 4400ae8f", "KVM_SET_CPUID2, 4008ae90",
             "KVM_GET_CPUID2, c008ae91", "KVM_GET_MP_STATE, 8004ae98", "KVM_SET_MP_STATE, 4004ae99",
             "KVM_GET_VCPU_EVENTS, 8040ae9f", "KVM_SET_VCPU_EVENTS, 4040aea0",
+            "KVM_GET_IRQCHIP, c208ae62", "KVM_SET_IRQCHIP, 8208ae63", "KVM_SET_CLOCK, 4030ae7b",
+            "KVM_GET_CLOCK, 8030ae7c", "KVM_GET_PIT2, 8070ae9f", "KVM_SET_PIT2, 4070aea0",
+            "KVM_GET_DEBUGREGS, 8080aea1", "KVM_SET_DEBUGREGS, 4080aea2", "KVM_GET_XSAVE, 9000aea4",
+            "KVM_SET_XSAVE, 5000aea5", "KVM_GET_XSAVE2, 9000aecf", "KVM_GET_XCRS, 8188aea6",
+            "KVM_SET_XCRS, 4188aea7", "KVM_SET_TSC_KHZ, aea2", "KVM_GET_TSC_KHZ, aea3",
+            "KVM_SET_DEVICE_ATTR, 4018aee1", "KVM_GET_DEVICE_ATTR, 4018aee2", "KVM_HAS_DEVICE_ATTR, 4018aee3",
     })
     void matchesKernelHeader(KvmIoctl ioctl, String hex) {
         assertEquals(Long.parseLong(hex, 16), ioctl.number(), ioctl.name());

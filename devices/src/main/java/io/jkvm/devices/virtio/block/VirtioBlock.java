@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.block;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.ConfigSpace;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.GuestErrorLog;
@@ -15,6 +16,8 @@ import io.jkvm.snapshot.StateWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A virtio block device (virtio 1.2 §5.2) over a raw disk image, one request queue. Data moves with
@@ -104,6 +107,15 @@ public final class VirtioBlock implements VirtioDevice {
     private long negotiated;
     private int transferred;
 
+    // Counted on the queue's I/O thread, read by the metrics.
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder readRequests = counted.add("read_requests");
+    private final LongAdder writeRequests = counted.add("write_requests");
+    private final LongAdder flushRequests = counted.add("flush_requests");
+    private final LongAdder readBytes = counted.add("read_bytes");
+    private final LongAdder writtenBytes = counted.add("written_bytes");
+    private final LongAdder failedRequests = counted.add("failed_requests");
+
     private VirtioBlock(RawFile file, long capacity, String id) {
         this.file = file;
         this.capacity = capacity;
@@ -162,6 +174,17 @@ public final class VirtioBlock implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public String name() {
+        return "virtio-blk";
+    }
+
+    /** Requests by type, the data bytes they moved, and the requests that did not end with status OK. */
+    @Override
+    public Map<String, Long> counters() {
+        return counted.snapshot();
     }
 
     @Override
@@ -230,6 +253,7 @@ public final class VirtioBlock implements VirtioDevice {
         }
         transferred = 0;
         byte status = chain.readReadable(memory, 0, header, HEADER_SIZE) ? execute(memory, chain) : VIRTIO_BLK_S_IOERR;
+        if (status != VIRTIO_BLK_S_OK) failedRequests.increment();
         memory.writeByte(statusAddress, status);
         return transferred + 1;
     }
@@ -256,21 +280,26 @@ public final class VirtioBlock implements VirtioDevice {
     }
 
     private byte read(GuestMemory memory, DescriptorChain chain, long sector) throws IOException {
+        readRequests.increment();
         long length = chain.writableBytes() - 1;
         if (chain.readableBytes() != HEADER_SIZE || !inCapacity(sector, length)) return VIRTIO_BLK_S_IOERR;
         transfer(memory, chain, true, length, sector * SECTOR_SIZE);
         transferred = (int) length;
+        readBytes.add(length);
         return VIRTIO_BLK_S_OK;
     }
 
     private byte write(GuestMemory memory, DescriptorChain chain, long sector) throws IOException {
+        writeRequests.increment();
         long length = chain.readableBytes() - HEADER_SIZE;
         if (file.readOnly() || chain.writableBytes() != 1 || !inCapacity(sector, length)) return VIRTIO_BLK_S_IOERR;
         transfer(memory, chain, false, length, sector * SECTOR_SIZE);
+        writtenBytes.add(length);
         return VIRTIO_BLK_S_OK;
     }
 
     private byte flush() throws IOException {
+        flushRequests.increment();
         file.flush();
         return VIRTIO_BLK_S_OK;
     }

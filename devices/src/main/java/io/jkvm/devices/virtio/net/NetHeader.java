@@ -22,7 +22,7 @@ final class NetHeader {
     /** The MTU when the device offers none (§5.1.6.3.1 sizes small buffers for it: 1526 bytes with the header). */
     static final int DEFAULT_MTU = 1500;
     /**
-     * §5.1.6.3.1: with GUEST_TSO4, GUEST_TSO6 or GUEST_UFO a received frame may take 65562 bytes with the
+     * §5.1.6.3.1: with GUEST_TSO4 or GUEST_TSO6 (or GUEST_UFO, not offered) a received frame may take 65562 bytes with the
      * header: a 64 KiB segment (an IP packet of at most 65535 bytes) behind the Ethernet header.
      */
     static final int MAX_GSO_FRAME = 65562;

@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.net;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.ConfigSpace;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.GuestErrorLog;
@@ -13,8 +14,10 @@ import io.jkvm.memory.GuestMemory;
 import io.jkvm.snapshot.StateReader;
 import io.jkvm.snapshot.StateWriter;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A virtio network device (virtio 1.2 §5.1) with one receive and one transmit queue over a host
@@ -53,11 +56,16 @@ public final class VirtioNet implements VirtioDevice {
     public static final long VIRTIO_NET_F_MAC = 1L << 5;
     public static final long VIRTIO_NET_F_GUEST_TSO4 = 1L << 7;
     public static final long VIRTIO_NET_F_GUEST_TSO6 = 1L << 8;
+    /**
+     * Not offered (nor HOST_UFO, bit 14): Linux 4.14 removed UDP fragmentation offload from its stack, so no
+     * TAP hands its reader a UFO frame, and TUNSETOFFLOAD takes TUN_F_UFO only to ignore it (drivers/net/tun.c
+     * set_offload). Offering it would promise the driver frames that never come; Firecracker offers it anyway.
+     */
     public static final long VIRTIO_NET_F_GUEST_UFO = 1L << 10;
     public static final long VIRTIO_NET_F_HOST_TSO4 = 1L << 11;
     public static final long VIRTIO_NET_F_HOST_TSO6 = 1L << 12;
     public static final long VIRTIO_NET_F_MRG_RXBUF = 1L << 15;
-    private static final long GUEST_GSO = VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6 | VIRTIO_NET_F_GUEST_UFO;
+    private static final long GUEST_GSO = VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6;
 
     // §5.1.4 struct virtio_net_config: u8 mac[6]; le16 status; le16 max_virtqueue_pairs; le16 mtu
     private static final int CONFIG_MAC = 0;
@@ -83,6 +91,15 @@ public final class VirtioNet implements VirtioDevice {
     private long maxPlainFrame;
     /** Whether the receive queue has room and found the TAP empty: then the TAP's readiness wakes it. */
     private volatile boolean awaitingFrames;
+
+    // Frames and their bytes (without the virtio_net_hdr), counted on the receive and transmit I/O threads.
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder rxFrames = counted.add("rx_frames");
+    private final LongAdder rxBytes = counted.add("rx_bytes");
+    private final LongAdder rxDropped = counted.add("rx_dropped");
+    private final LongAdder txFrames = counted.add("tx_frames");
+    private final LongAdder txBytes = counted.add("tx_bytes");
+    private final LongAdder txDropped = counted.add("tx_dropped");
 
     /**
      * @param mac   the address the device offers (VIRTIO_NET_F_MAC); without it the driver picks one
@@ -113,6 +130,17 @@ public final class VirtioNet implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public String name() {
+        return "virtio-net";
+    }
+
+    /** Frames delivered to the guest and sent for it, their bytes, and those dropped either way. */
+    @Override
+    public Map<String, Long> counters() {
+        return counted.snapshot();
     }
 
     @Override
@@ -210,7 +238,12 @@ public final class VirtioNet implements VirtioDevice {
                 awaitingFrames = true;
                 return;
             }
-            rx.deliver(queue, length, maxPlainFrame);
+            if (rx.deliver(queue, length, maxPlainFrame)) {
+                rxFrames.increment();
+                rxBytes.add(length - NetHeader.SIZE);
+            } else {
+                rxDropped.increment();
+            }
         }
         awaitingFrames = true;
     }
@@ -220,6 +253,7 @@ public final class VirtioNet implements VirtioDevice {
         for (DescriptorChain chain = queue.next(); chain != null; chain = queue.next()) {
             if (chain.readableBytes() < NetHeader.SIZE) {
                 log.warnOnce("tx-chain", "transmit buffer shorter than the header; dropped");
+                txDropped.increment();
             } else {
                 send(memory, chain);
             }
@@ -234,8 +268,11 @@ public final class VirtioNet implements VirtioDevice {
         }
         try {
             channel.send(tx);
+            txFrames.increment();
+            txBytes.add(chain.readableBytes() - NetHeader.SIZE);
         } catch (IOException e) {
             log.warnOnce("tx-io", e.getMessage() + "; frame dropped (is the TAP up?)");
+            txDropped.increment();
         }
     }
 }

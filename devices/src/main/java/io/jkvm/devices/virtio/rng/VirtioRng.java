@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.rng;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.VirtioDevice;
 import io.jkvm.devices.virtio.VirtioFeature;
@@ -8,6 +9,8 @@ import io.jkvm.memory.GuestMemory;
 import io.jkvm.snapshot.StateReader;
 import io.jkvm.snapshot.StateWriter;
 import java.security.SecureRandom;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A virtio entropy device (virtio 1.2 §5.4): one request queue whose device-writable buffers it fills with
@@ -24,6 +27,8 @@ public final class VirtioRng implements VirtioDevice {
 
     private final SecureRandom random;
     private final byte[] scratch = new byte[4096];
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder bytes = counted.add("bytes"); // served, counted on the queue's I/O thread
 
     public VirtioRng() {
         this(new SecureRandom());
@@ -36,6 +41,16 @@ public final class VirtioRng implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public String name() {
+        return "virtio-rng";
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+        return counted.snapshot();
     }
 
     @Override
@@ -80,6 +95,7 @@ public final class VirtioRng implements VirtioDevice {
             chain.writeWritable(memory, done, scratch, n);
             done += n;
         }
+        bytes.add(total);
         return total;
     }
 }

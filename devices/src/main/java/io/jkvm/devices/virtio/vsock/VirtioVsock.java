@@ -1,5 +1,6 @@
 package io.jkvm.devices.virtio.vsock;
 
+import io.jkvm.devices.CounterSet;
 import io.jkvm.devices.virtio.ConfigSpace;
 import io.jkvm.devices.virtio.DescriptorChain;
 import io.jkvm.devices.virtio.GuestErrorLog;
@@ -11,6 +12,8 @@ import io.jkvm.snapshot.StateReader;
 import io.jkvm.snapshot.StateWriter;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 
 /**
@@ -53,6 +56,14 @@ public final class VirtioVsock implements VirtioDevice {
     private volatile boolean transportResetDue;
     private volatile IntConsumer serviceQueue = q -> { };
 
+    // Packets and their payload bytes, counted on the rx and tx I/O threads.
+    private final CounterSet counted = new CounterSet();
+    private final LongAdder rxPackets = counted.add("rx_packets");
+    private final LongAdder rxBytes = counted.add("rx_bytes");
+    private final LongAdder txPackets = counted.add("tx_packets");
+    private final LongAdder txBytes = counted.add("tx_bytes");
+    private final LongAdder txDropped = counted.add("tx_dropped");
+
     private VirtioVsock(long guestCid, Path udsPath) throws IOException {
         this.guestCid = guestCid;
         this.log = new GuestErrorLog(VirtioVsock.class, "virtio-vsock " + udsPath);
@@ -80,6 +91,19 @@ public final class VirtioVsock implements VirtioDevice {
     @Override
     public int deviceId() {
         return DEVICE_ID;
+    }
+
+    @Override
+    public String name() {
+        return "virtio-vsock";
+    }
+
+    /** Packets to and from the guest (control packets included), their payload bytes, dropped ones, open connections. */
+    @Override
+    public Map<String, Long> counters() {
+        Map<String, Long> m = counted.snapshot();
+        m.put("connections", (long) muxer.connectionCount());
+        return m;
     }
 
     /** No device feature bits: stream sockets only (§5.10.3, no VIRTIO_VSOCK_F_SEQPACKET). */
@@ -139,12 +163,16 @@ public final class VirtioVsock implements VirtioDevice {
         for (DescriptorChain chain = queue.next(); chain != null; chain = queue.next()) {
             if (chain.readReadable(memory, 0, txHeader.bytes(), VsockHeader.SIZE)) {
                 if (txHeader.srcCid() == guestCid && txHeader.dstCid() == VsockMuxer.HOST_CID) {
+                    txPackets.increment();
+                    txBytes.add(txHeader.len());
                     muxer.fromGuest(txHeader, chain, memory);
                 } else {
                     log.warnOnce("tx-address", "packet not from the guest's CID to the host dropped: " + txHeader);
+                    txDropped.increment();
                 }
             } else {
                 log.warnOnce("tx-chain", "tx chain without a 44-byte header dropped");
+                txDropped.increment();
             }
             queue.complete(0);
         }
@@ -160,7 +188,12 @@ public final class VirtioVsock implements VirtioDevice {
                 queue.complete(0);
                 continue;
             }
-            queue.complete(muxer.toGuest(chain, memory));
+            int used = muxer.toGuest(chain, memory);
+            if (used >= VsockHeader.SIZE) {
+                rxPackets.increment();
+                rxBytes.add(used - VsockHeader.SIZE);
+            }
+            queue.complete(used);
         }
     }
 

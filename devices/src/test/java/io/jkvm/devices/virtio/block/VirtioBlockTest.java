@@ -425,4 +425,21 @@ class VirtioBlockTest {
         assertThrows(IOException.class, () -> VirtioBlock.open(odd, false, "x"));
         assertThrows(IllegalArgumentException.class, () -> VirtioBlock.open(image, false, "an id longer than twenty"));
     }
+
+    @Test
+    void countsRequestsBytesAndFailures() {
+        header(T_IN, 0);
+        submit(readable(HEADER, 16), writable(DATA, 1024), writable(STATUS, 1));
+        header(T_OUT, 4);
+        submit(readable(HEADER, 16), readable(DATA, 512), writable(STATUS, 1));
+        header(T_FLUSH, 0);
+        submit(readable(HEADER, 16), writable(STATUS, 1));
+        header(T_IN, SECTORS); // past the end
+        assertEquals(IOERR, submit(readable(HEADER, 16), writable(DATA, 512), writable(STATUS, 1)));
+        header(99, 0);
+        assertEquals(UNSUPP, submit(readable(HEADER, 16), writable(STATUS, 1)));
+        assertEquals("virtio-blk", block.name());
+        assertEquals(java.util.Map.of("read_requests", 2L, "write_requests", 1L, "flush_requests", 1L,
+                "read_bytes", 1024L, "written_bytes", 512L, "failed_requests", 2L), block.counters());
+    }
 }

@@ -14,6 +14,7 @@ import io.jkvm.devices.virtio.VirtqueueDriver;
 import io.jkvm.kvm.sys.Tun;
 import io.jkvm.memory.GuestMemory;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Random;
@@ -72,6 +73,7 @@ class VirtioNetTest {
                 VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_HOST_TSO4,
                 VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MTU})
             assertNotEquals(0, features & f, "feature " + Long.numberOfTrailingZeros(f));
+        assertEquals(0, features & VIRTIO_NET_F_GUEST_UFO, "no UFO: the host stack makes no UFO frames since Linux 4.14");
         assertEquals(0x02, transport.read(VirtioMmioDriver.CONFIG, 1));
         assertEquals(0x01, transport.read(VirtioMmioDriver.CONFIG + 5, 1));
         assertEquals(9000, transport.read(VirtioMmioDriver.CONFIG + 10, 2));
@@ -206,6 +208,22 @@ class VirtioNetTest {
         assertTrue(irq.awaitEdge());
         awaitUsed(driver.tx, 1);
         assertEquals(0, driver.tx.usedLength(0));
+    }
+
+    @Test
+    void countsFramesAndBytesBothWays() throws Exception {
+        driver.start(MERGEABLE);
+        driver.postReceiveBuffers(40, 2048);
+        tap.push(frame(100, 4));
+        assertNotNull(driver.awaitReceive());
+        driver.transmit(new byte[NetHeader.SIZE], new byte[60], 1);
+        awaitUsed(driver.tx, 1);
+        Map<String, Long> expected = Map.of("rx_frames", 1L, "rx_bytes", 100L, "rx_dropped", 0L,
+                "tx_frames", 1L, "tx_bytes", 60L, "tx_dropped", 0L);
+        long deadline = System.nanoTime() + 5_000_000_000L; // the receive thread counts after it published the frame
+        while (!expected.equals(transport.device().counters()) && System.nanoTime() < deadline) Thread.sleep(1);
+        assertEquals(expected, transport.device().counters());
+        assertEquals("virtio-net", transport.name());
     }
 
     @Test

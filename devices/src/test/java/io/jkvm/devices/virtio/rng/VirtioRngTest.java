@@ -72,4 +72,13 @@ class VirtioRngTest {
         assertEquals(0, driver.usedLength(1));
         assertTrue(Arrays.equals(new byte[16], memory.read(RAM - 16, 16)));
     }
+
+    @Test
+    void countsTheBytesItServed() {
+        driver.addChain(writable(BUF, 100));
+        driver.addChain(writable(BUF + 0x1000, 28));
+        rng.processQueue(0, driver.queue());
+        assertEquals("virtio-rng", rng.name());
+        assertEquals(java.util.Map.of("bytes", 128L), rng.counters());
+    }
 }

@@ -79,6 +79,17 @@ class VirtioVsockTest {
                 assertEquals(0, guest.device.muxer().connectionCount());
             }
         }
+        // the I/O threads count after they hand a packet over: wait for the payload bytes of both ways
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while ((guest.device.counters().get("rx_bytes") != 5 || guest.device.counters().get("tx_bytes") != 5)
+                && System.nanoTime() < deadline) Thread.sleep(1);
+        var counters = guest.device.counters();
+        assertEquals(5, counters.get("rx_bytes"), counters::toString);
+        assertEquals(5, counters.get("tx_bytes"), counters::toString);
+        assertEquals(3, counters.get("tx_packets"), "REQUEST, RW, SHUTDOWN");
+        assertTrue(counters.get("rx_packets") >= 3, "RESPONSE, RW, RST and perhaps credit updates: " + counters);
+        assertEquals(0, counters.get("tx_dropped"));
+        assertEquals(0, counters.get("connections"));
     }
 
     @Test

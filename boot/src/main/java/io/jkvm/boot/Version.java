@@ -1,11 +1,11 @@
-package io.jkvm.api;
+package io.jkvm.boot;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 
-/** jkvm's version, as Maven built it (GET /, GET /version, {@code jkvm --version}). */
+/** jkvm's version, as Maven built it (GET /, GET /version, {@code jkvm --version}, the snapshot state file). */
 public final class Version {
     private static final String VERSION = load();
 
