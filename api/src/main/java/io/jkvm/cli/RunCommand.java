@@ -210,7 +210,7 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--boot-cache: cannot create " + dir + " (" + e.getMessage() + ")");
         }
         KernelCmdline.Parts parts = KernelCmdline.split(config.cmdline());
-        cached.set(new BootCache(store, Snapshotter.UNAVAILABLE, err::println).start(config.withCmdline(parts.kernel()), parts.command(), serial, exitTrace));
+        cached.set(new BootCache(store, Snapshotter.MACHINE, err::println).start(config.withCmdline(parts.kernel()), parts.command(), serial, exitTrace));
         return cached.get().machine();
     }
 

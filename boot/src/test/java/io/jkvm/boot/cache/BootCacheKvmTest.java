@@ -73,7 +73,7 @@ class BootCacheKvmTest {
         Path initramfs = GuestArtifacts.defaultInitramfs(tmp.resolve("initramfs.cpio"), false);
         MachineConfig config = MachineConfig.of(GuestArtifacts.vmlinux(), Optional.of(initramfs), 256L << 20, 1);
         BootCacheStore store = BootCacheStore.open(tmp.resolve("cache"), BootCacheStore.DEFAULT_CAPACITY);
-        BootCache cache = new BootCache(store, Snapshotter.UNAVAILABLE, log::add);
+        BootCache cache = new BootCache(store, Snapshotter.MACHINE, log::add);
 
         Run cold = run(cache, config, "echo $((6*7)); echo guest-time=$(date +%s)");
         assertFalse(cold.restored(), "an empty cache boots");

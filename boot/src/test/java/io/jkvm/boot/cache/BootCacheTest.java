@@ -35,7 +35,7 @@ class BootCacheTest {
         Path kernel = Files.write(tmp.resolve("not-a-kernel"), new byte[4096]);
         config = MachineConfig.of(kernel, Optional.empty(), 64L << 20, 1).withForcedPvmQuirks(false).withCmdline("console=ttyS0");
         store = BootCacheStore.open(tmp.resolve("cache"), BootCacheStore.DEFAULT_CAPACITY);
-        cache = new BootCache(store, Snapshotter.UNAVAILABLE, log::add);
+        cache = new BootCache(store, Snapshotter.MACHINE, log::add);
     }
 
     /** The entry directory of this test's machine, holding {@code state} and a memory file of {@code memory} bytes. */
