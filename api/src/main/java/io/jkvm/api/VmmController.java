@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
@@ -222,8 +223,17 @@ public final class VmmController {
      * {@link Machine#create} throws; a second start throws an {@link ApiFault}.
      */
     public synchronized Machine start(MachineConfig config, Consumer<String> exitTrace) {
+        return startWith(config, serial -> Machine.create(config, serial, exitTrace));
+    }
+
+    /**
+     * As {@link #start(MachineConfig, Consumer)}, with the machine {@code config} describes made by {@code factory}
+     * from the VMM's serial sink ({@code jkvm run --boot-cache} restores it from a snapshot, or boots it watching
+     * its console).
+     */
+    public synchronized Machine startWith(MachineConfig config, Function<IntConsumer, Machine> factory) {
         requireNotStarted();
-        return launch(Machine.create(config, serialOut, exitTrace), config);
+        return launch(factory.apply(serialOut), config);
     }
 
     /**

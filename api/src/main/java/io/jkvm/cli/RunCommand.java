@@ -2,14 +2,18 @@ package io.jkvm.cli;
 
 import io.jkvm.api.RuntimeRegistry;
 import io.jkvm.api.VmmController;
+import io.jkvm.boot.cache.BootCache;
+import io.jkvm.boot.cache.BootCacheStore;
 import io.jkvm.boot.loader.MemorySize;
 import io.jkvm.boot.machine.DiskSpec;
+import io.jkvm.boot.machine.KernelCmdline;
 import io.jkvm.boot.machine.Machine;
 import io.jkvm.boot.machine.MachineConfig;
 import io.jkvm.boot.machine.MachineConfig.VirtioDiscovery;
 import io.jkvm.boot.machine.NetSpec;
 import io.jkvm.boot.machine.VsockSpec;
 import io.jkvm.boot.snapshot.RestoreOverrides;
+import io.jkvm.boot.snapshot.Snapshotter;
 import io.jkvm.kvm.ExitStats;
 import io.jkvm.kvm.RunOutcome;
 import java.io.BufferedOutputStream;
@@ -25,7 +29,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,7 +49,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** The options that describe a machine to boot: a restore takes its machine from the snapshot instead. */
     private static final List<String> BOOT_OPTIONS = List.of("--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
-            "--disk", "--net", "--no-rng", "--vsock", "--virtio-discovery", "--pvm-quirks");
+            "--disk", "--net", "--no-rng", "--vsock", "--virtio-discovery", "--pvm-quirks", "--boot-cache");
 
     @Option(names = "--kernel", paramLabel = "FILE", description = "bzImage or ELF vmlinux (required unless --restore)")
     Path kernel;
@@ -115,6 +121,13 @@ final class RunCommand implements Callable<Integer> {
             + " created, first serial byte, the kernel's initramfs and init messages (not shown with quiet), init's first line")
     boolean bootTimeline;
 
+    @Option(names = "--boot-cache", arity = "0..1", paramLabel = "DIR", fallbackValue = "",
+            description = "start from a snapshot of this kernel, initramfs, command line and machine booted until init"
+                    + " waits for its command, made by the first such run and kept in DIR (default:"
+                    + " $XDG_CACHE_HOME/jkvm/boot-cache or ~/.cache/jkvm/boot-cache); the command after -- is typed on"
+                    + " the console, with the host's time; needs jkvm's initramfs")
+    String bootCache;
+
     @Override
     public Integer call() throws Exception {
         boolean restoring = checkRestoreOptions();
@@ -126,11 +139,15 @@ final class RunCommand implements Callable<Integer> {
             VmmController vmm = new VmmController(vmId, console::write);
             try (ControlPlane plane = ControlPlane.open(registry, vmId, apiSock == null ? registry.defaultSocket(vmId) : apiSock, vmm)) {
                 Consumer<String> exitTrace = trace == null ? null : trace::println;
+                AtomicReference<BootCache.Start> cached = new AtomicReference<>();
                 Machine machine = restoring ? vmm.restore(restore, memoryFile, RestoreOverrides.NONE, paused, exitTrace)
-                        : vmm.start(config, exitTrace);
+                        : bootCache == null ? vmm.start(config, exitTrace)
+                        : vmm.startWith(config, serial -> startCached(cached, config, serial, exitTrace, err));
                 err.println("jkvm: VM " + vmId + ", API on " + plane.socket());
                 console.startInput(machine::sendInput, machine::stop);
-                return report(machine, vmm.awaitEnd(), err);
+                RunOutcome outcome = vmm.awaitEnd();
+                if (cached.get() != null) cached.get().awaitCacheWritten();
+                return report(machine, outcome, err);
             }
         }
     }
@@ -175,6 +192,26 @@ final class RunCommand implements Callable<Integer> {
                 .withNets(nets.stream().map(NetSpec::parse).toList())
                 .withDiscovery(how).withVsock(Optional.ofNullable(vsock).map(VsockSpec::parse));
         return pvmQuirks ? config.withForcedPvmQuirks(true) : config;
+    }
+
+    /**
+     * The machine of a {@code --boot-cache} run: the command after {@code --} in {@code --cmdline} is taken off
+     * the kernel's command line and typed on the console once the machine, restored or booted, waits for it.
+     */
+    private Machine startCached(AtomicReference<BootCache.Start> cached, MachineConfig config, IntConsumer serial,
+                                Consumer<String> exitTrace, PrintWriter err) {
+        Path dir = bootCache.isEmpty()
+                ? BootCacheStore.defaultDirectory(System.getenv(), Path.of(System.getProperty("user.home")))
+                : Path.of(bootCache);
+        BootCacheStore store;
+        try {
+            store = BootCacheStore.open(dir, BootCacheStore.DEFAULT_CAPACITY);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--boot-cache: cannot create " + dir + " (" + e.getMessage() + ")");
+        }
+        KernelCmdline.Parts parts = KernelCmdline.split(config.cmdline());
+        cached.set(new BootCache(store, Snapshotter.MACHINE, err::println).start(config.withCmdline(parts.kernel()), parts.command(), serial, exitTrace));
+        return cached.get().machine();
     }
 
     /** Where --trace-exits goes: null without it, stderr for "-", else the file (buffered, flushed at the end). */

@@ -203,4 +203,15 @@ class BadInputTest {
         assertRejected("--memory", "snapshot", "some-vm", "--state", "s");
         assertRejected("nobody", "snapshot", "nobody", "--state", "s", "--memory", "m");
     }
+
+    @Test
+    void badBootCacheUse() throws Exception {
+        String kernel = goodKernel().toString();
+        Path cache = dir.resolve("cache");
+        assertRejected("--boot-cache: cannot create", "run", "--kernel", kernel,
+                "--boot-cache=" + file("plain-file", new byte[1]).resolve("sub"));
+        assertRejected("command through the console", "run", "--kernel", kernel, "--boot-cache=" + cache,
+                "--cmdline", "console=ttyS0 -- echo " + "x".repeat(3100));
+        assertRejected("nope", "run", "--kernel", dir.resolve("nope").toString(), "--boot-cache=" + cache);
+    }
 }

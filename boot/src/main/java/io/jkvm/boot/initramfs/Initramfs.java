@@ -42,6 +42,19 @@ public final class Initramfs {
      */
     public static final String EXIT_ACTION_VARIABLE = "JKVM_EXIT";
 
+    /**
+     * The kernel command line parameter ({@code JKVM_COMMAND_FROM=console}) that makes /init take its command
+     * from the console instead of the command line: it prints {@link #READY_MARKER} and reads one line,
+     * {@code SECONDS BASE64}, the host's time (epoch seconds, set as the guest's clock) and the command
+     * (base64, so that any byte survives the terminal). The boot cache snapshots a guest at that point and
+     * restores it to run another command at another time (io.jkvm.boot.cache).
+     */
+    public static final String COMMAND_FROM_VARIABLE = "JKVM_COMMAND_FROM";
+    /** The value of {@link #COMMAND_FROM_VARIABLE} that selects the console. */
+    public static final String COMMAND_FROM_CONSOLE = "console";
+    /** The line /init prints when it waits for the console line that {@link #COMMAND_FROM_VARIABLE} asks for. */
+    public static final String READY_MARKER = "JKVM-READY";
+
     /** The busybox applets the default initramfs links into /bin. */
     public static final List<String> BUSYBOX_APPLETS = List.of(
             "sh", "ash", "cttyhack", "setsid", "mount", "umount", "echo", "printf", "cat", "true",
@@ -49,7 +62,7 @@ public final class Initramfs {
             "md5sum", "dd", "nproc", "dmesg", "head", "tail", "ls", "mkdir", "rm", "cp", "mv", "ln",
             "grep", "sed", "awk", "wc", "cut", "tr", "cmp", "hexdump", "od", "xxd", "uname", "ps",
             "kill", "env", "date", "stat", "free", "df", "ip", "ifconfig", "mknod", "chmod", "seq",
-            "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock", "ping", "nc");
+            "time", "timeout", "stty", "tty", "vi", "mke2fs", "hwclock", "ping", "nc", "base64");
 
     /** Where the default initramfs keeps the guest agent (guests/agent), when it has one. */
     public static final String AGENT_PATH = "bin/jkvm-agent";
@@ -79,6 +92,24 @@ public final class Initramfs {
             [ $# -gt 0 ] && shift
             """.formatted(COMMAND_MARKER);
 
+    /**
+     * The part of /init that, with {@code JKVM_COMMAND_FROM=console}, reads the time and the command from the
+     * console and leaves the command's text in {@code $1} (no argument for an empty command). Echo is off
+     * while the line is read: the guest's terminal would otherwise print it back. {@code date -s @N} is
+     * busybox's epoch-seconds form (libbb/time.c, parse_datestr).
+     */
+    private static final String READ_COMMAND = """
+            if [ "$%1$s" = %2$s ]; then
+                stty -echo
+                echo %3$s
+                read -r now command
+                stty echo
+                date -s "@$now" >/dev/null
+                set -- "$(printf %%s "$command" | base64 -d)"
+                [ -n "$1" ] || shift
+            fi
+            """.formatted(COMMAND_FROM_VARIABLE, COMMAND_FROM_CONSOLE, READY_MARKER);
+
     private static final String INIT_SCRIPT = """
             #!/bin/sh
             # jkvm default init (run by busybox sh as PID 1).
@@ -91,7 +122,8 @@ public final class Initramfs {
             # command an interactive shell runs on the console; leaving it powers off (or, with
             # JKVM_EXIT=reboot on the kernel command line, which reaches init as an environment
             # variable, reboots: for machines that have a keyboard-controller reset but no ACPI
-            # power-off).
+            # power-off). With JKVM_COMMAND_FROM=console the command comes from the console instead,
+            # after the line %7$s (jkvm's boot cache snapshots the guest there).
             export PATH=/bin
             %4$s\
             mount -t proc proc /proc
@@ -99,6 +131,7 @@ public final class Initramfs {
             mount -t devtmpfs devtmpfs /dev
             %6$s\
             echo %2$s
+            %8$s\
             if [ $# -gt 0 ]; then
                 sh -c "$*"
                 echo %3$s$?
@@ -111,7 +144,7 @@ public final class Initramfs {
                 *) poweroff -f ;;
             esac
             """.formatted(COMMAND_MARKER, INIT_OK_MARKER, EXIT_MARKER_PREFIX, SELECT_COMMAND, EXIT_ACTION_VARIABLE,
-                    START_AGENT);
+                    START_AGENT, READY_MARKER, READ_COMMAND);
 
     private Initramfs() {
     }
@@ -124,6 +157,11 @@ public final class Initramfs {
     /** The lines of /init that choose the command's words from its arguments (for tests). */
     public static String commandSelection() {
         return SELECT_COMMAND;
+    }
+
+    /** The lines of /init that read the time and the command from the console (for tests). */
+    public static String commandFromConsole() {
+        return READ_COMMAND;
     }
 
     /**
