@@ -145,7 +145,7 @@ public final class Vcpu implements AutoCloseable {
     }
 
     /** KVM_SET_MSRS: the number of entries KVM set, stopping at the first it refused (api.rst 4.19). */
-    private int writeMsrs(List<MsrEntry> entries) {
+    int writeMsrs(List<MsrEntry> entries) {
         ByteBuffer b = msrs(entries.size());
         for (int i = 0; i < entries.size(); i++) {
             b.putInt(msrEntry(i) + KvmStructs.MsrEntry.INDEX, entries.get(i).index());

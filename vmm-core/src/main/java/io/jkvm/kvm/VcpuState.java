@@ -89,10 +89,7 @@ public final class VcpuState implements Stateful {
         apply("LAPIC", () -> vcpu.setState(KvmIoctl.KVM_SET_LAPIC, s.lapic()));
         // With the offset restored, a write of IA32_TSC would undo it (see TscShift); without, it is the TSC.
         List<MsrEntry> msrs = byOffset ? s.msrs().stream().filter(m -> m.index() != MSR_IA32_TSC).toList() : s.msrs();
-        apply("MSRs", () -> {
-            for (int i = 0; i < msrs.size(); i += Vcpu.MAX_MSRS_PER_CALL)
-                vcpu.setMsrs(msrs.subList(i, Math.min(msrs.size(), i + Vcpu.MAX_MSRS_PER_CALL)));
-        });
+        apply("MSRs", () -> restoreMsrs(msrs));
         apply("VCPU_EVENTS", () -> vcpu.setState(KvmIoctl.KVM_SET_VCPU_EVENTS, s.events()));
     }
 
@@ -152,6 +149,26 @@ public final class VcpuState implements Stateful {
             return;
         }
         apply("the TSC frequency", () -> vcpu.setTscKhz(khz));
+    }
+
+    /**
+     * Writes the saved MSRs in chunks. One that KVM will not take from the host is skipped with a warning and
+     * keeps KVM's value, as unreadable ones are left out of the save: on PVM, IA32_ARCH_CAPABILITIES (0x10a)
+     * is listed and readable but a write of it is refused (../shared/platform.md), so jkvm never set it at
+     * boot and the value saved is KVM's own anyway.
+     */
+    private void restoreMsrs(List<MsrEntry> msrs) {
+        int next = 0;
+        while (next < msrs.size()) {
+            List<MsrEntry> chunk = msrs.subList(next, Math.min(msrs.size(), next + Vcpu.MAX_MSRS_PER_CALL));
+            int written = vcpu.writeMsrs(chunk);
+            next += written;
+            if (written < chunk.size()) {
+                MsrEntry refused = msrs.get(next++);
+                LOG.log(System.Logger.Level.WARNING, String.format("vcpu %d: KVM refused MSR %#x (value %#x) on"
+                        + " restore; it keeps KVM's value", vcpu.id(), refused.index(), refused.data()));
+            }
+        }
     }
 
     /** Offset = saved offset + the VM's one shift, so the guest TSC runs on from the save (TscShift). */

@@ -10,6 +10,9 @@ import io.jkvm.io.EventFd;
 import io.jkvm.kvm.sys.KvmCap;
 import io.jkvm.kvm.sys.KvmStructs;
 import io.jkvm.memory.GuestMemory;
+import io.jkvm.snapshot.StateReader;
+import io.jkvm.snapshot.StateWriter;
+import java.util.ArrayList;
 import io.jkvm.testing.KvmTests;
 import java.util.List;
 import java.util.OptionalLong;
@@ -170,5 +173,32 @@ class KvmDeviceTest {
         byte[] b = new byte[values.length];
         for (int i = 0; i < values.length; i++) b[i] = (byte) values[i];
         return b;
+    }
+
+    /**
+     * A saved MSR that KVM refuses on restore (here one it does not know; on PVM, IA32_ARCH_CAPABILITIES) is
+     * skipped, and every other saved MSR still reaches the new vCPU.
+     */
+    @Test
+    void anMsrKvmRefusesOnRestoreIsSkippedAndTheOthersApplied() {
+        int sysenterCs = 0x174; // IA32_SYSENTER_CS (Intel SDM Vol. 4 Table 2-2)
+        vm.createIrqchip();
+        Vcpu source = vm.createVcpu(0);
+        source.setMsrs(List.of(new MsrEntry(sysenterCs, 0x10)));
+        StateWriter saved = new StateWriter();
+        new VcpuState(source).saveState(saved);
+        VcpuState.Saved s = VcpuState.Saved.read(new StateReader(saved.toByteArray()));
+        List<MsrEntry> msrs = new ArrayList<>(s.msrs());
+        msrs.add(0, new MsrEntry(0x4b564dff, 1)); // above KVM's paravirtual MSRs: no MSR at all
+        StateWriter edited = new StateWriter();
+        new VcpuState.Saved(s.mpState(), s.regs(), s.sregs(), s.xsave(), s.fpu(), s.xcrs(), s.debugregs(), s.lapic(),
+                msrs, s.events(), s.cpuid(), s.tscKhz(), s.tsc(), s.hasTscOffset(), s.tscOffset()).write(edited);
+
+        try (Vm other = kvm.createVm()) {
+            other.createIrqchip();
+            Vcpu target = other.createVcpu(0);
+            new VcpuState(target).restoreState(new StateReader(edited.toByteArray()));
+            assertEquals(0x10, target.getMsrs(sysenterCs).get(0).data());
+        }
     }
 }
