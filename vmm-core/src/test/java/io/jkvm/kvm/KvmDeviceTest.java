@@ -184,6 +184,7 @@ class KvmDeviceTest {
         int sysenterCs = 0x174; // IA32_SYSENTER_CS (Intel SDM Vol. 4 Table 2-2)
         vm.createIrqchip();
         Vcpu source = vm.createVcpu(0);
+        source.setCpuid2(kvm.supportedCpuid()); // a vCPU's CPUID is part of its state, and a state must have one
         source.setMsrs(List.of(new MsrEntry(sysenterCs, 0x10)));
         StateWriter saved = new StateWriter();
         new VcpuState(source).saveState(saved);
