@@ -246,7 +246,7 @@ public final class Machine implements AutoCloseable {
      */
     public void snapshot(Path stateFile, Path memoryFile) throws IOException {
         synchronized (pausing) {
-            if (!paused || state() != State.PAUSED)
+            if (state() != State.PAUSED)
                 throw new IllegalStateException("only a paused machine can be snapshotted; this one is " + state());
             StateWriter out = new StateWriter();
             MachineShape.of(config).write(out);
@@ -280,11 +280,6 @@ public final class Machine implements AutoCloseable {
         parts.add(new NamedState("post-code", postCodes));
         for (int i = 0; i < transports.size(); i++) parts.add(new NamedState("virtio" + i, transports.get(i)));
         return parts;
-    }
-
-    /** The description this machine was built from. */
-    public MachineConfig config() {
-        return config;
     }
 
     /** The command line the kernel was given, with jkvm's additions. */
